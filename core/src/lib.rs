@@ -25,4 +25,8 @@ pub mod session;
 pub mod time;
 pub mod topic;
 
+#[cfg(test)]
+mod test_vectors;
+
+pub use json::BufferTooSmall;
 pub use time::{Duration, Instant};
