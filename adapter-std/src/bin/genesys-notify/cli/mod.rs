@@ -1,0 +1,131 @@
+//! The command line: arguments, exit codes, logging, and one module per command.
+
+pub mod replay;
+pub mod topics;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The exit codes, as printed at the end of `--help`.
+pub const EXIT_CODES: &str = "\
+Exit status:
+  0    success (watch: --duration elapsed; doctor: nothing blocks notifications)
+  1    a problem blocks notifications: doctor found one, watch or demo stopped on a
+       diagnosis it cannot recover from, topics found an invalid topic or a list
+       over the channel's budget
+  2    usage or configuration error: bad arguments, an unknown environment, missing
+       credentials, unreadable input
+  130  interrupted (Ctrl-C)";
+
+/// Where credentials come from, as printed in `watch --help` and `doctor --help`.
+/// Watch Genesys Cloud real-time notifications, diagnose why they fail, and drive a desk
+/// light that shows what an agent is doing.
+#[derive(Debug, Parser)]
+#[command(name = "genesys-notify", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// More log output on stderr (-v: debug, -vv: trace). RUST_LOG overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Explain, validate and pack a topic list (combined topics, the 1 000-topic budget).
+    #[command(after_help = EXIT_CODES)]
+    Topics(TopicsArgs),
+    /// Feed recorded notification frames to the agent model and print what each one does.
+    #[command(after_help = format!("{REPLAY_HELP}\n\n{EXIT_CODES}"))]
+    Replay(ReplayArgs),
+}
+
+/// Options of `topics`.
+#[derive(Debug, Args)]
+pub struct TopicsArgs {
+    /// Topics to check, exactly as they would be subscribed.
+    #[arg(value_name = "TOPIC")]
+    pub topics: Vec<String>,
+
+    /// Add the topics an agent's light needs (conversations, presence, routingStatus);
+    /// repeat for several agents.
+    #[arg(long = "user", short = 'u', value_name = "ID")]
+    pub users: Vec<String>,
+
+    /// Print the result as one JSON document instead of a report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const REPLAY_HELP: &str = "\
+Input: JSON Lines, one frame per line, exactly as received on the socket; an input that is,
+as a whole, one (pretty-printed) JSON value is one frame. Blank lines are skipped.
+Output: one JSON line per frame:
+  {\"topic\": <topicName or null>, \"kind\": <conversation|presence|routing_status|activity|
+   conversation_summary|heartbeat|pong|socket_closing|system|reply|other|invalid>,
+   \"activity\": <the agent's activity after this frame>}
+An invalid frame (not JSON, not an object, not shaped like a notification) adds \"error\";
+replay goes on with the next line.";
+
+/// Options of `replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The agent whose activity to follow (their user id).
+    #[arg(long = "user", short = 'u', value_name = "ID")]
+    pub user: String,
+
+    /// The recorded frames; standard input if absent or "-".
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// How a command ended; see [`EXIT_CODES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Done, nothing blocks.
+    Success,
+    /// A problem blocks notifications.
+    Blocked,
+    /// Bad arguments or configuration.
+    Usage,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(match exit {
+            Exit::Success => 0,
+            Exit::Blocked => 1,
+            Exit::Usage => 2,
+            Exit::Interrupted => 130,
+        })
+    }
+}
+
+/// Prints a usage or configuration error and returns [`Exit::Usage`].
+pub fn usage_error(message: impl std::fmt::Display) -> Exit {
+    eprintln!("genesys-notify: {message}");
+    Exit::Usage
+}
+
+/// Logs to stderr, at `warn` by default, `debug` with `-v`, `trace` with `-vv`; `RUST_LOG`
+/// overrides the level. Secrets never reach the log: they are `SecretString`s.
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "genesys_notify=debug,info",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

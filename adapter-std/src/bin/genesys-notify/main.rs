@@ -1,0 +1,45 @@
+//! `genesys-notify`: watch Genesys Cloud notifications, diagnose why they fail, and see the
+//! desk light react to a simulated agent shift.
+//!
+//! Every command prints its results on stdout (JSON lines where asked) and its logs on
+//! stderr, so the output can be piped. The exit codes are part of the interface and listed in
+//! `cli::EXIT_CODES` (printed by `--help`).
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command, Exit};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cli::init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("genesys-notify: could not start the async runtime: {e}");
+            return Exit::Usage.into();
+        }
+    };
+    let exit = runtime.block_on(async move {
+        let work = async {
+            match cli.command {
+                Command::Topics(args) => cli::topics::run(args),
+                Command::Replay(args) => cli::replay::run(args).await,
+            }
+        };
+        tokio::select! {
+            exit = work => exit,
+            _ = tokio::signal::ctrl_c() => Exit::Interrupted,
+        }
+    });
+    // Socket and request tasks may still be winding down; do not wait for them.
+    runtime.shutdown_background();
+    exit.into()
+}
