@@ -838,26 +838,35 @@ impl Diagnosis {
     fn write_missing(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let permissions = self.missing.has_kind(MissingKind::Permission);
         let scopes = self.missing.has_kind(MissingKind::Scope);
-        let what = match (permissions, scopes) {
-            (true, true) => "the permission(s) or scope(s)",
-            (false, true) => "the scope(s)",
-            _ => "the permission(s)",
+        let holder = match self.token {
+            TokenSource::ClientCredentials => "The OAuth client",
+            _ => "The user",
         };
-        write!(f, "Missing {what}: {}. ", self.missing)?;
-        if scopes {
-            f.write_str(
-                "Add missing scopes to the OAuth client's allowed scopes and log in again. ",
-            )?;
+        let roles = match self.token {
+            TokenSource::ClientCredentials => {
+                "one of the OAuth client's roles (Admin > Integrations > OAuth > Roles)"
+            }
+            _ => "one of the user's roles",
+        };
+        match (permissions, scopes) {
+            (true, true) => write!(
+                f,
+                "Missing: {}. Grant the permissions to {roles}; add the scopes to the OAuth \
+                 client's allowed scopes and log in again. ",
+                self.missing
+            ),
+            (false, true) => write!(
+                f,
+                "The token lacks the scope(s) {}: add them to the OAuth client's allowed \
+                 scopes and log in again. ",
+                self.missing
+            ),
+            _ => write!(
+                f,
+                "{holder} lacks the permission(s) {}: grant them to {roles}. ",
+                self.missing
+            ),
         }
-        if permissions || !scopes {
-            f.write_str(match self.token {
-                TokenSource::ClientCredentials => {
-                    "Grant missing permissions to a role of the OAuth client (Admin > OAuth > Roles). "
-                }
-                _ => "Grant missing permissions to one of the user's roles. ",
-            })?;
-        }
-        Ok(())
     }
 
     fn write_forbidden_advice(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -939,6 +948,11 @@ impl Diagnosis {
                     self.write_missing(f)
                 }
             }
+            Problem::ChannelGone if self.step == Step::SocketConnect => {
+                write!(f, "{host} refused to open the socket for this channel")?;
+                self.write_status(f)?;
+                f.write_str(": the channel has expired (24 hours after its last subscription) or was evicted (a 21st channel for the same user and OAuth client evicts the oldest). ")
+            }
             Problem::ChannelGone => {
                 write!(
                     f,
@@ -964,7 +978,7 @@ impl Diagnosis {
             Problem::RateLimited => {
                 write!(f, "Genesys is rate-limiting requests while {}", self.step)?;
                 self.write_status(f)?;
-                f.write_str(" (about 300 requests a minute per token). ")
+                f.write_str(". Genesys allows about 300 requests a minute per token. ")
             }
             Problem::ServerError => {
                 write!(f, "{host} failed or timed out while {}", self.step)?;
@@ -1313,7 +1327,8 @@ mod tests {
             text.contains("routing:queue:view, analytics:queueObservation:view"),
             "{text}"
         );
-        assert!(text.contains("user's roles"), "{text}");
+        assert!(text.contains("The user lacks the permission(s)"), "{text}");
+        assert!(text.contains("one of the user's roles"), "{text}");
         assert_eq!(d.context_id(), Some("4a7d2c1e-0000-4000-8000-000000000001"));
         assert!(text.contains("4a7d2c1e"), "{text}");
     }
@@ -1420,7 +1435,12 @@ mod tests {
             403,
             FORBIDDEN_PERMISSIONS,
         );
-        assert!(d.to_string().contains("role of the OAuth client"), "{d}");
+        assert!(
+            d.to_string()
+                .contains("The OAuth client lacks the permission(s)"),
+            "{d}"
+        );
+        assert!(d.to_string().contains("OAuth client's roles"), "{d}");
     }
 
     #[test]
@@ -1810,6 +1830,21 @@ mod tests {
         let body = std::format!(r#"{{"messageParams":{{"permissions":"{long}"}}}}"#);
         let d = user(Operation::PutSubscriptions, 403, &body);
         assert!(d.missing().is_empty() && d.more_missing());
+    }
+
+    #[test]
+    fn missing_permissions_and_scopes_together_say_where_each_goes() {
+        let body =
+            r#"{"messageParams":{"permissions":"routing:queue:view","scopes":"routing:readonly"}}"#;
+        let d = user(Operation::PutSubscriptions, 403, body);
+        let kinds: Vec<_> = d.missing().iter().map(Missing::kind).collect();
+        assert_eq!(kinds, [MissingKind::Permission, MissingKind::Scope]);
+        let text = d.to_string();
+        assert!(
+            text.contains("Missing: routing:queue:view, routing:readonly."),
+            "{text}"
+        );
+        assert!(text.contains("allowed scopes"), "{text}");
     }
 
     #[test]
