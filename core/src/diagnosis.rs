@@ -249,21 +249,18 @@ impl Correction {
     }
 }
 
-/// Whether `text` names a scope with an access suffix Genesys does not have: `:read` (not
-/// followed by `only`) or `:write`.
+/// Whether `text` names a scope with an access level Genesys does not have: a word of the form
+/// `domain:read` or `domain:write` (permissions have two colons and are left alone).
 fn has_invented_access_suffix(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    (0..bytes.len()).any(|i| {
-        let rest = bytes.get(i..).unwrap_or_default();
-        let starts = |p: &[u8]| {
-            rest.get(..p.len())
-                .is_some_and(|r| r.eq_ignore_ascii_case(p))
-        };
-        (starts(b":read")
-            && !rest
-                .get(5..9)
-                .is_some_and(|r| r.eq_ignore_ascii_case(b"only")))
-            || starts(b":write")
+    text.split(|c: char| !is_name_char(c)).any(|word| {
+        let mut parts = word.split(':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(domain), Some(access), None) => {
+                !domain.is_empty()
+                    && (access.eq_ignore_ascii_case("read") || access.eq_ignore_ascii_case("write"))
+            }
+            _ => false,
+        }
     })
 }
 
@@ -341,51 +338,39 @@ struct MissingList {
 
 impl MissingList {
     /// Adds one candidate name, if it looks like a permission or a scope; skips duplicates.
-    fn add_chars(&mut self, chars: impl Iterator<Item = char>) {
-        let mut name = heapless::String::<MAX_NAME_LEN>::new();
-        let mut too_long = false;
-        for c in chars {
-            if name.push(c).is_err() {
-                too_long = true;
-            }
-        }
-        if too_long {
-            self.more = true;
-            return;
-        }
-        let Some(kind) = classify(&name) else {
+    fn add_name(&mut self, name: &str) {
+        let Some(kind) = classify(name) else {
             return;
         };
-        if self
-            .items
-            .iter()
-            .any(|m| m.name.eq_ignore_ascii_case(&name))
-        {
+        if self.items.iter().any(|m| m.name.eq_ignore_ascii_case(name)) {
             return;
         }
+        let Ok(name) = heapless::String::try_from(name) else {
+            self.more = true;
+            return;
+        };
         if self.items.push(Missing { name, kind }).is_err() {
             self.more = true;
         }
     }
 
-    /// Splits a text into names at separators (`,`, white space, brackets, quotes) and adds each.
+    /// Splits a text into names at separators (`,`, white space, brackets, quotes) and adds
+    /// each; a name longer than [`MAX_NAME_LEN`] only sets "more".
     fn add_text(&mut self, text: impl Iterator<Item = char>) {
         let mut word = heapless::String::<MAX_NAME_LEN>::new();
         let mut overflow = false;
         for c in text.chain(core::iter::once(' ')) {
             if is_name_char(c) {
-                if word.push(c).is_err() {
-                    overflow = true;
-                }
-            } else {
-                if overflow {
-                    self.more = true;
-                } else if !word.is_empty() {
-                    self.add_chars(word.chars());
-                }
-                word.clear();
-                overflow = false;
+                overflow |= word.push(c).is_err();
+                continue;
             }
+            if overflow {
+                self.more = true;
+            } else if !word.is_empty() {
+                self.add_name(&word);
+            }
+            word.clear();
+            overflow = false;
         }
     }
 
@@ -444,7 +429,7 @@ fn is_name_char(c: char) -> bool {
 /// letters and dashes, which keeps ids and numbers out.
 fn classify(name: &str) -> Option<MissingKind> {
     let first = name.chars().next()?;
-    if !first.is_ascii_alphabetic() {
+    if !first.is_ascii_alphabetic() || name.split(':').any(str::is_empty) {
         return None;
     }
     match name.matches(':').count() {
@@ -483,6 +468,7 @@ pub struct Diagnosis {
     correction: Option<Correction>,
     context_id: Option<heapless::String<MAX_CONTEXT_ID_LEN>>,
     required_scope: Option<scope::Scope>,
+    unreadable_field: Option<&'static str>,
     token: TokenSource,
     environment: Environment,
 }
@@ -504,6 +490,7 @@ impl Diagnosis {
                 Step::Request(op) => scope::required(op),
                 Step::SocketConnect | Step::Socket => None,
             },
+            unreadable_field: None,
             token: ctx.token,
             environment: ctx.environment.clone(),
         }
@@ -554,7 +541,7 @@ impl Diagnosis {
                 .message
                 .into_iter()
                 .chain(e.message_with_params)
-                .find_map(|m| find_correction(m));
+                .find_map(find_correction);
         }
         d.correct_by_symptom();
         Some(d)
@@ -694,7 +681,7 @@ impl Diagnosis {
             ctx,
         );
         if let ResponseError::Field { name } = error {
-            d.code = heapless::String::try_from(name).ok();
+            d.unreadable_field = Some(name);
         }
         d
     }
@@ -749,8 +736,7 @@ impl Diagnosis {
             Problem::Forbidden
                 if notifications
                     && self.token != TokenSource::ClientCredentials
-                    && (self.missing.names_scope("notifications")
-                        || !self.missing.has_kind(MissingKind::Permission)) =>
+                    && (self.missing.names_scope("notifications") || self.missing.is_empty()) =>
             {
                 Some(Correction::ScopeIsNotifications)
             }
@@ -1000,7 +986,7 @@ impl Diagnosis {
                     "{host} answered {} with a body that is not what Genesys sends",
                     self.step
                 )?;
-                if let Some(field) = self.code() {
+                if let Some(field) = self.unreadable_field {
                     write!(f, " (no usable `{field}`)")?;
                 }
                 f.write_str("; a proxy or captive portal may be answering instead. ")
@@ -1363,7 +1349,7 @@ mod tests {
 
     #[test]
     fn ids_and_numbers_are_not_taken_for_missing_names() {
-        let body = r#"{"code":"not.authorized","messageParams":{"0":"8f3b7f1e-2a3c-4d5e-9f60-1a2b3c4d5e6f","1":"42","2":"Queue"}}"#;
+        let body = r#"{"code":"not.authorized","messageParams":{"0":"8f3b7f1e-2a3c-4d5e-9f60-1a2b3c4d5e6f","1":"42","2":"Queue","3":"Error: denied."}}"#;
         let d = user(Operation::PutSubscriptions, 403, body);
         assert!(d.missing().is_empty(), "{:?}", d.missing());
     }
@@ -1406,6 +1392,18 @@ mod tests {
         );
         assert_eq!(d.correction(), Some(Correction::ScopeIsNotifications));
         assert!(d.to_string().contains("scope `notifications`"), "{d}");
+    }
+
+    #[test]
+    fn a_403_naming_another_scope_is_not_told_about_notifications() {
+        let body = r#"{"messageParams":{"scopes":"routing:readonly"}}"#;
+        let d = user(Operation::CreateChannel, 403, body);
+        assert_eq!(d.correction(), None);
+        assert!(
+            d.to_string()
+                .contains("lacks the scope(s) routing:readonly"),
+            "{d}"
+        );
     }
 
     #[test]
