@@ -414,6 +414,15 @@ impl Environment {
         }
     }
 
+    /// `path` on `service`'s origin, e.g. [`Service::Api`] and
+    /// `/api/v2/notifications/channels`. The path is taken as given; it should start with `/`.
+    pub fn endpoint<'a>(&'a self, service: Service, path: &'a str) -> Endpoint<'a> {
+        Endpoint {
+            origin: self.origin(service),
+            path,
+        }
+    }
+
     /// The token endpoint: `https://login.{domain}/oauth/token`, or the local base's `/oauth/token`.
     pub fn token_endpoint(&self) -> Endpoint<'_> {
         Endpoint {
@@ -427,7 +436,8 @@ impl Environment {
     ///
     /// Accepted: `wss://streaming.{domain}/channels/{id}` for the cloud (host compared without
     /// regard to case; port 443 only), `ws(s)://{local host}:{local port}/channels/{id}` for a
-    /// simulated cloud (`wss` exactly when the base is `https`). The id must be one path segment
+    /// simulated cloud (`wss` exactly when the base is `https`; the host spelled as configured,
+    /// so `127.0.0.1` does not stand in for `localhost`). The id must be one path segment
     /// of letters, digits, `-` and `_`; it is opaque (not a UUID).
     pub fn check_connect_uri<'a>(&self, uri: &'a str) -> Result<ConnectUri<'a>, ConnectUriError> {
         let expected = self.origin(Service::Streaming);
@@ -862,6 +872,23 @@ mod tests {
             env("http://127.0.0.1:8080").token_endpoint().to_string(),
             "http://127.0.0.1:8080/oauth/token"
         );
+    }
+
+    #[test]
+    fn rest_paths_join_the_api_origin() {
+        let path = "/api/v2/notifications/channels";
+        assert!(path.starts_with(REST_PATH_PREFIX));
+        assert_eq!(
+            env("ap-northeast-1")
+                .endpoint(Service::Api, path)
+                .to_string(),
+            "https://api.mypurecloud.jp/api/v2/notifications/channels"
+        );
+        let sim = env("http://127.0.0.1:8080");
+        let endpoint = sim.endpoint(Service::Api, path);
+        assert_eq!(endpoint.path(), path);
+        assert_eq!(endpoint.origin().port(), 8080);
+        assert_eq!(endpoint.origin().host(), "127.0.0.1");
     }
 
     #[test]

@@ -10,9 +10,9 @@
 //!   requires (`routingStatus` in camelCase, `conversationsummary` in lower case).
 //! * `channel.metadata` and `v2.system.*` arrive unasked and must not be subscribed to; they
 //!   are refused with an error that says so.
-//! * Combined topics (`v2.users.{id}?presence&routingStatus`) save subscriptions' worth of
-//!   request size: [`Topic::parts`] expands them, [`pack`] builds them, each within the
-//!   200-character limit.
+//! * Combined topics (`v2.users.{id}?presence&routingStatus`) make subscribe requests short
+//!   enough for a device's transmit buffer: [`Topic::parts`] expands them, [`pack`] builds
+//!   them, each within the 200-character limit.
 //! * A channel holds at most 1 000 topics, counted after expansion: [`check_budget`] says by how
 //!   much a list is over.
 //!
