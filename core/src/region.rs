@@ -1186,6 +1186,43 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_text_never_panics_the_parsers() {
+        use crate::backoff::SplitMix64;
+        const PIECES: [&str; 16] = [
+            "http",
+            "wss",
+            "://",
+            "[",
+            "]",
+            ":",
+            "/",
+            ".",
+            "@",
+            "?",
+            "127.0.0.1",
+            "::1",
+            "streaming.",
+            "mypurecloud.com",
+            "channels",
+            "\u{e9}",
+        ];
+        let mut rng = SplitMix64::new(0xDEC0DE);
+        let local = env("https://[::1]:9");
+        let cloud = env("us-east-1");
+        for _ in 0..5_000 {
+            let mut text = std::string::String::new();
+            for _ in 0..(rng.next_u64() % 8) {
+                let i = usize::try_from(rng.next_u64() % 16).unwrap_or(0);
+                text.push_str(PIECES.get(i).copied().unwrap_or(""));
+            }
+            let _ = Environment::parse(&text);
+            let _ = Region::parse(&text);
+            let _ = local.check_connect_uri(&text);
+            let _ = cloud.check_connect_uri(&text);
+        }
+    }
+
+    #[test]
     fn environments_convert_from_regions_and_parse_with_from_str() {
         assert_eq!(
             "me-central-1".parse::<Environment>(),
