@@ -373,7 +373,7 @@ const DIM_WHITE: Rgb = Rgb::new(40, 40, 40);
 pub struct Theme {
     name: &'static str,
     /// In the order of [`Activity::ALL`].
-    activities: [Look; 17],
+    activities: [Look; Activity::ALL.len()],
     connecting: Look,
     unreachable: Look,
     auth_failed: Look,
