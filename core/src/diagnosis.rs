@@ -27,6 +27,7 @@ use crate::request::{
 };
 use crate::scope;
 use crate::time::Duration;
+use crate::topic::MAX_TOPIC_LEN;
 
 /// Capacity of a stored error code (`missing.any.permissions`, `unsupported_grant_type`): the
 /// longest Genesys or OAuth code seen is 23 bytes; 48 leaves room for new ones. Longer codes are
@@ -44,9 +45,6 @@ pub const MAX_MISSING: usize = 6;
 
 /// Capacity of the stored Genesys `contextId` (a UUID, 36 bytes) quoted for support cases.
 pub const MAX_CONTEXT_ID_LEN: usize = 40;
-
-/// Capacity of the stored rejected topic: the Genesys limit on a topic's length.
-pub const MAX_TOPIC_LEN: usize = 200;
 
 /// How long to wait after a 429 that carries no usable `Retry-After`: the rate limit is counted
 /// per minute (about 300 requests per token), so one whole window is sure to have passed.
