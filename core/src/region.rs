@@ -414,6 +414,15 @@ impl Environment {
         }
     }
 
+    /// `path` on `service`'s origin, e.g. [`Service::Api`] and
+    /// `/api/v2/notifications/channels`. The path is taken as given; it should start with `/`.
+    pub fn endpoint<'a>(&'a self, service: Service, path: &'a str) -> Endpoint<'a> {
+        Endpoint {
+            origin: self.origin(service),
+            path,
+        }
+    }
+
     /// The token endpoint: `https://login.{domain}/oauth/token`, or the local base's `/oauth/token`.
     pub fn token_endpoint(&self) -> Endpoint<'_> {
         Endpoint {
@@ -427,7 +436,8 @@ impl Environment {
     ///
     /// Accepted: `wss://streaming.{domain}/channels/{id}` for the cloud (host compared without
     /// regard to case; port 443 only), `ws(s)://{local host}:{local port}/channels/{id}` for a
-    /// simulated cloud (`wss` exactly when the base is `https`). The id must be one path segment
+    /// simulated cloud (`wss` exactly when the base is `https`; the host spelled as configured,
+    /// so `127.0.0.1` does not stand in for `localhost`). The id must be one path segment
     /// of letters, digits, `-` and `_`; it is opaque (not a UUID).
     pub fn check_connect_uri<'a>(&self, uri: &'a str) -> Result<ConnectUri<'a>, ConnectUriError> {
         let expected = self.origin(Service::Streaming);
@@ -754,14 +764,14 @@ mod tests {
         }
     }
 
-    fn connect_uri_of(vector: &str) -> &str {
-        let key = "\"connectUri\":";
-        let after = vector.split_once(key).map(|(_, rest)| rest).unwrap_or("");
-        after
-            .trim_start()
-            .strip_prefix('"')
-            .and_then(|rest| rest.split_once('"'))
-            .map(|(uri, _)| uri)
+    /// A string field of a channel-creation reply (`connectUri`, `id`).
+    fn field<'v>(reply: &'v [u8], key: &str) -> &'v str {
+        crate::json::parse(reply)
+            .ok()
+            .and_then(|v| v.as_object())
+            .and_then(|o| o.get(key))
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.as_plain())
             .unwrap_or("")
     }
 
@@ -862,6 +872,23 @@ mod tests {
             env("http://127.0.0.1:8080").token_endpoint().to_string(),
             "http://127.0.0.1:8080/oauth/token"
         );
+    }
+
+    #[test]
+    fn rest_paths_join_the_api_origin() {
+        let path = "/api/v2/notifications/channels";
+        assert!(path.starts_with(REST_PATH_PREFIX));
+        assert_eq!(
+            env("ap-northeast-1")
+                .endpoint(Service::Api, path)
+                .to_string(),
+            "https://api.mypurecloud.jp/api/v2/notifications/channels"
+        );
+        let sim = env("http://127.0.0.1:8080");
+        let endpoint = sim.endpoint(Service::Api, path);
+        assert_eq!(endpoint.path(), path);
+        assert_eq!(endpoint.origin().port(), 8080);
+        assert_eq!(endpoint.origin().host(), "127.0.0.1");
     }
 
     #[test]
@@ -997,24 +1024,19 @@ mod tests {
     #[test]
     fn both_published_connect_uris_are_accepted_for_us_east_1() {
         let cloud = env("us-east-1");
-        let cases = [
-            (
-                include_str!("../../testdata/genesys/channel_create_response__quick-hits-cli.json"),
-                "streaming-2-aa5h48uk0srhpugh2994klj918",
-            ),
-            (
-                include_str!(
-                    "../../testdata/genesys/channel_create_response__python-sdk-notification-service-example.json"
-                ),
-                "streaming-0-fmtdmf8cdis7jh14udg5p89t6z",
-            ),
-        ];
-        for (vector, id) in cases {
-            let uri = connect_uri_of(vector);
+        let replies = crate::test_vectors::ALL
+            .iter()
+            .filter(|(name, _)| name.starts_with("channel_create_response"));
+        let mut seen = 0;
+        for (name, reply) in replies {
+            let (uri, id) = (field(reply, "connectUri"), field(reply, "id"));
+            assert!(id.starts_with("streaming-"), "{name}: {id:?}");
             let checked = cloud.check_connect_uri(uri);
-            assert_eq!(checked.as_ref().map(|c| c.channel_id()), Ok(id));
-            assert_eq!(checked.as_ref().map(|c| c.as_str()), Ok(uri));
+            assert_eq!(checked.as_ref().map(|c| c.channel_id()), Ok(id), "{name}");
+            assert_eq!(checked.as_ref().map(|c| c.as_str()), Ok(uri), "{name}");
+            seen += 1;
         }
+        assert_eq!(seen, 2);
     }
 
     #[test]
@@ -1161,6 +1183,43 @@ mod tests {
                 .map(|m| m.contains("ws://[::1]:7000")),
             Some(true)
         );
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics_the_parsers() {
+        use crate::backoff::SplitMix64;
+        const PIECES: [&str; 16] = [
+            "http",
+            "wss",
+            "://",
+            "[",
+            "]",
+            ":",
+            "/",
+            ".",
+            "@",
+            "?",
+            "127.0.0.1",
+            "::1",
+            "streaming.",
+            "mypurecloud.com",
+            "channels",
+            "\u{e9}",
+        ];
+        let mut rng = SplitMix64::new(0xDEC0DE);
+        let local = env("https://[::1]:9");
+        let cloud = env("us-east-1");
+        for _ in 0..5_000 {
+            let mut text = std::string::String::new();
+            for _ in 0..(rng.next_u64() % 8) {
+                let i = usize::try_from(rng.next_u64() % 16).unwrap_or(0);
+                text.push_str(PIECES.get(i).copied().unwrap_or(""));
+            }
+            let _ = Environment::parse(&text);
+            let _ = Region::parse(&text);
+            let _ = local.check_connect_uri(&text);
+            let _ = cloud.check_connect_uri(&text);
+        }
     }
 
     #[test]

@@ -222,8 +222,9 @@ impl fmt::Debug for Body<'_> {
 
 /// One REST request, described for a driver to perform.
 ///
-/// The URL is the [`region::Environment::origin`](crate::region::Environment::origin) of
-/// `service` followed by `path_and_query`. The driver adds `Accept: application/json`, the
+/// The URL is `environment.endpoint(request.service, request.path_and_query)`
+/// ([`Environment::endpoint`](crate::region::Environment::endpoint)): the origin of `service`
+/// followed by the path and query. The driver adds `Accept: application/json`, the
 /// `Content-Type` of the body, and the `Authorization` header that `auth` names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Request<'b> {
@@ -1445,6 +1446,21 @@ mod tests {
         let r = post_subscriptions(&mut buf, CHANNEL, &topics).unwrap();
         assert_eq!(r.method, Method::Post);
         assert_eq!(body_text(&r), r#"[{"id":"v2.users.\"q\".activity"}]"#);
+    }
+
+    #[test]
+    fn validated_topics_from_the_topic_module_are_accepted() {
+        use crate::topic::{TopicBuf, UserTopicKind};
+        let topics = [
+            TopicBuf::user("u1", UserTopicKind::Presence).unwrap(),
+            TopicBuf::user("u1", UserTopicKind::Conversations).unwrap(),
+        ];
+        let mut buf = [0u8; 256];
+        let r = put_subscriptions(&mut buf, CHANNEL, &topics).unwrap();
+        assert_eq!(
+            body_text(&r),
+            r#"[{"id":"v2.users.u1.presence"},{"id":"v2.users.u1.conversations"}]"#
+        );
     }
 
     #[test]
