@@ -16,8 +16,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use genesys_notify_core::diagnosis::{self, Transport};
 use genesys_notify_core::region::Environment;
-use genesys_notify_core::request::{Auth, ContentType, Method, Operation, Request};
+use genesys_notify_core::request::{self, Auth, ContentType, Method, Operation, Request};
+use genesys_notify_core::secret::Secret;
 
 use crate::SecretString;
 use crate::tls;
@@ -115,6 +117,69 @@ impl fmt::Display for TransportError {
 
 impl std::error::Error for TransportError {}
 
+impl TransportError {
+    /// The kind of failure, as the core's diagnosis classifies network failures.
+    pub fn kind(&self) -> Transport {
+        match self {
+            TransportError::Timeout => Transport::Timeout,
+            TransportError::TooLarge => Transport::Other,
+            TransportError::Connect(e) | TransportError::Other(e) => classify_source(e),
+        }
+    }
+}
+
+/// Looks through an error's causes for what failed: a TLS error, a DNS failure, a reset.
+fn classify_source(error: &(dyn std::error::Error + 'static)) -> Transport {
+    let mut source = Some(error);
+    let mut connect = false;
+    while let Some(e) = source {
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            return Transport::Tls;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind;
+            match io.kind() {
+                ErrorKind::ConnectionRefused => connect = true,
+                ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::UnexpectedEof
+                | ErrorKind::BrokenPipe => return Transport::Closed,
+                ErrorKind::TimedOut => return Transport::Timeout,
+                _ => {}
+            }
+        }
+        // hyper-util reports resolver failures as a "dns error" without a public type.
+        if e.to_string().contains("dns error") {
+            return Transport::Dns;
+        }
+        if let Some(r) = e.downcast_ref::<reqwest::Error>()
+            && r.is_connect()
+        {
+            connect = true;
+        }
+        source = e.source();
+    }
+    if connect {
+        Transport::Connect
+    } else {
+        Transport::Other
+    }
+}
+
+/// The `Authorization` value for REST calls, `Bearer <token>`, written by the core's
+/// [`request::bearer_authorization`] and kept secret.
+pub fn bearer(access_token: &SecretString) -> SecretString {
+    let mut buf = vec![0u8; access_token.expose_secret().len() + BEARER_PREFIX_LEN];
+    match request::bearer_authorization(access_token, &mut buf) {
+        Ok(value) => Secret::new(value.expose_secret().to_owned()),
+        // Unreachable with the buffer sized above; an empty header then fails as a 401.
+        Err(_) => Secret::new(String::new()),
+    }
+}
+
+/// `"Bearer "`.
+const BEARER_PREFIX_LEN: usize = 7;
+
 /// Why an [`HttpClient`] could not be built.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -200,9 +265,8 @@ impl HttpClient {
         let headers = response.headers();
         let retry_after = headers
             .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(|v| diagnosis::parse_retry_after(v.as_bytes()))
+            .map(Duration::from);
         let correlation_id = headers
             .get("ININ-Correlation-Id")
             .and_then(|v| v.to_str().ok())

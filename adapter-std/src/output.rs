@@ -7,8 +7,10 @@
 //! notification at all). Activities print with the core's snake_case names
 //! ([`Activity::as_str`](genesys_notify_core::agent::Activity::as_str)).
 
+use genesys_notify_core::diagnosis::{Action, Diagnosis};
 use genesys_notify_core::event::Event;
 use genesys_notify_core::json;
+use serde_json::{Map, Value, json};
 
 /// The `topicName` of `channel.metadata` frames (heartbeats and pongs).
 const CHANNEL_METADATA: &str = "channel.metadata";
@@ -51,6 +53,42 @@ pub fn frame_topic(frame: &[u8]) -> Option<String> {
     let root = json::parse(frame).ok()?.as_object()?;
     let topic = root.get("topicName")?.as_str()?;
     Some(topic.chars().collect())
+}
+
+/// The snake_case name of what the client does about a diagnosis: `retry_after`, `backoff`,
+/// `refresh_token`, `recreate_channel` or `stop`.
+pub fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::RetryAfter(_) => "retry_after",
+        Action::Backoff => "backoff",
+        Action::RefreshToken => "refresh_token",
+        Action::RecreateChannel => "recreate_channel",
+        Action::Stop => "stop",
+    }
+}
+
+/// The fields describing a diagnosis: `message` (the sentence for a person), `action`,
+/// `retry_after_secs` for [`Action::RetryAfter`], `step`, and `status`, `code`,
+/// `missing` when known.
+pub fn diagnosis_fields(diagnosis: &Diagnosis) -> Map<String, Value> {
+    let mut fields = Map::new();
+    fields.insert("message".into(), json!(diagnosis.to_string()));
+    fields.insert("action".into(), json!(action_name(diagnosis.action())));
+    if let Action::RetryAfter(wait) = diagnosis.action() {
+        fields.insert("retry_after_secs".into(), json!(wait.as_secs()));
+    }
+    fields.insert("step".into(), json!(diagnosis.step().to_string()));
+    if let Some(status) = diagnosis.status() {
+        fields.insert("status".into(), json!(status));
+    }
+    if let Some(code) = diagnosis.code() {
+        fields.insert("code".into(), json!(code));
+    }
+    if !diagnosis.missing().is_empty() {
+        let missing: Vec<&str> = diagnosis.missing().iter().map(|m| m.name()).collect();
+        fields.insert("missing".into(), json!(missing));
+    }
+    fields
 }
 
 #[cfg(test)]

@@ -138,8 +138,8 @@ impl TokenProvider for ClientCredentials {
     fn fetch<'a>(&'a self, http: &'a HttpClient) -> BoxFuture<'a, Result<Token, TokenFetchError>> {
         Box::pin(async move {
             let mut buf = [0u8; TOKEN_REQUEST_BUF];
-            let request = request::token_client_credentials(&mut buf)
-                .map_err(TokenFetchError::Encoding)?;
+            let request =
+                request::token_client_credentials(&mut buf).map_err(TokenFetchError::Encoding)?;
             let response = post(http, &request, &self.client_id, &self.client_secret).await?;
             parse(&response).map(|(token, _)| token)
         })
@@ -195,8 +195,8 @@ impl TokenProvider for RefreshToken {
         Box::pin(async move {
             let refresh = self.current();
             let mut buf = vec![0u8; TOKEN_REQUEST_BUF.max(3 * refresh.expose_secret().len())];
-            let request = request::token_refresh(&mut buf, &refresh)
-                .map_err(TokenFetchError::Encoding)?;
+            let request =
+                request::token_refresh(&mut buf, &refresh).map_err(TokenFetchError::Encoding)?;
             let response = post(http, &request, &self.client_id, &self.client_secret).await?;
             let (token, rotated) = parse(&response)?;
             if let Some(rotated) = rotated {
@@ -264,7 +264,10 @@ impl fmt::Display for CredentialsError {
                  (an OAuth client with the client-credentials grant)"
             ),
             CredentialsError::Incomplete { missing } => {
-                write!(f, "{missing} is not set; the OAuth client needs both its id and secret")
+                write!(
+                    f,
+                    "{missing} is not set; the OAuth client needs both its id and secret"
+                )
             }
         }
     }
@@ -299,7 +302,11 @@ fn from_lookup(
         let (id, secret) = client.ok_or(CredentialsError::Incomplete {
             missing: ENV_CLIENT_ID,
         })?;
-        return Ok(Box::new(RefreshToken::new(id, secret, Secret::new(refresh))));
+        return Ok(Box::new(RefreshToken::new(
+            id,
+            secret,
+            Secret::new(refresh),
+        )));
     }
     if let Some(token) = var(ENV_TOKEN) {
         return Ok(Box::new(StaticToken::new(Secret::new(token))));
@@ -361,11 +368,8 @@ mod tests {
 
     #[test]
     fn client_credentials_come_from_the_id_and_secret() {
-        let provider = from_lookup(env(&[
-            (ENV_CLIENT_ID, "id"),
-            (ENV_CLIENT_SECRET, "secret"),
-        ]))
-        .expect("complete credentials");
+        let provider = from_lookup(env(&[(ENV_CLIENT_ID, "id"), (ENV_CLIENT_SECRET, "secret")]))
+            .expect("complete credentials");
         assert_eq!(provider.kind(), TokenKind::ClientCredentials);
     }
 
@@ -397,10 +401,7 @@ mod tests {
                 missing: ENV_CLIENT_SECRET
             })
         );
-        assert_eq!(
-            from_lookup(env(&[])).err(),
-            Some(CredentialsError::Missing)
-        );
+        assert_eq!(from_lookup(env(&[])).err(), Some(CredentialsError::Missing));
     }
 
     #[test]

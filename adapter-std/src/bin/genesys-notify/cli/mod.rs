@@ -1,5 +1,6 @@
 //! The command line: arguments, exit codes, logging, and one module per command.
 
+pub mod doctor;
 pub mod replay;
 pub mod topics;
 
@@ -20,6 +21,18 @@ Exit status:
   130  interrupted (Ctrl-C)";
 
 /// Where credentials come from, as printed in `watch --help` and `doctor --help`.
+/// Where credentials come from, as printed in `watch --help` and `doctor --help`.
+const CREDENTIALS_HELP: &str = "\
+Credentials (environment variables, never command-line arguments):
+  GENESYS_TOKEN           an access token (user or client credentials); used as is
+  GENESYS_CLIENT_ID       the OAuth client's id      } client-credentials grant,
+  GENESYS_CLIENT_SECRET   the OAuth client's secret  } refreshed before expiry
+  GENESYS_REFRESH_TOKEN   with the two above: a refresh token from an authorization-code
+                          grant, exchanged for user tokens (and rotated)
+If several are set: a refresh token wins, then GENESYS_TOKEN, then client credentials.
+The token is sent only as 'Authorization: Bearer' on REST calls: never in a URL, and the
+notification socket needs none.";
+
 /// Watch Genesys Cloud real-time notifications, diagnose why they fail, and drive a desk
 /// light that shows what an agent is doing.
 #[derive(Debug, Parser)]
@@ -37,12 +50,37 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Find out why notifications fail (403 or 401 on channels or subscriptions), with a fix
+    /// for each problem found.
+    #[command(after_help = format!("{CREDENTIALS_HELP}\n\n{EXIT_CODES}"))]
+    Doctor(DoctorArgs),
     /// Explain, validate and pack a topic list (combined topics, the 1 000-topic budget).
     #[command(after_help = EXIT_CODES)]
     Topics(TopicsArgs),
     /// Feed recorded notification frames to the agent model and print what each one does.
     #[command(after_help = format!("{REPLAY_HELP}\n\n{EXIT_CODES}"))]
     Replay(ReplayArgs),
+}
+
+/// Options of `doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Where the org lives: a region (eu-west-1), a domain (mypurecloud.ie), or a local base
+    /// URL of a simulated cloud (http://127.0.0.1:PORT).
+    #[arg(long, short = 'e', value_name = "REGION|DOMAIN|URL")]
+    pub environment: String,
+
+    /// An agent whose topics to check; repeat for several.
+    #[arg(long = "user", short = 'u', value_name = "ID")]
+    pub users: Vec<String>,
+
+    /// A topic to check; repeat for several.
+    #[arg(long = "topic", short = 't', value_name = "TOPIC")]
+    pub topics: Vec<String>,
+
+    /// Print the findings as JSON lines instead of a report.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `topics`.

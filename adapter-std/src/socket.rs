@@ -1,0 +1,223 @@
+//! The notification socket, over `tokio-tungstenite`.
+//!
+//! Each socket the session asks for runs in its own task, so that during a rollover two
+//! channels can be read at once without the runner juggling two streams. The task connects,
+//! forwards what it reads to the runner through one bounded queue shared by all sockets, and
+//! writes what the runner hands it. Nothing here knows what a frame means.
+//!
+//! Memory stays bounded however fast the server sends: the shared queue holds at most
+//! [`INBOUND_QUEUE`] frames, and a task whose frame does not fit waits, which stops it reading
+//! and lets TCP flow control push back on the server. A frame longer than the core accepts
+//! ([`event::MAX_FRAME_LEN`]) is not forwarded, only its length (the session decides what a
+//! dropped frame means); tungstenite itself refuses anything over [`MAX_WIRE_MESSAGE_LEN`]
+//! and the socket is closed.
+//!
+//! The socket carries no credential: Genesys authorises it by the channel id in `connectUri`,
+//! so the connect request is a plain WebSocket upgrade with no `Authorization` header and no
+//! token in the URL.
+
+use std::sync::Arc;
+
+use futures::{SinkExt, StreamExt};
+use genesys_notify_core::event;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Bytes, Message};
+use tokio_tungstenite::{Connector, connect_async_tls_with_config};
+
+/// The longest message tungstenite will assemble; a longer one fails the socket.
+///
+/// Four times the core's frame limit: frames between the two are read, measured and dropped
+/// (so the session can say what happened), frames beyond are treated as a broken peer.
+pub const MAX_WIRE_MESSAGE_LEN: usize = 4 * event::MAX_FRAME_LEN;
+
+/// How many received frames may wait for the runner, across all sockets.
+///
+/// The runner handles a frame in microseconds; 256 absorbs a burst (a conversation with many
+/// participants changing at once) while capping buffered frames at 256 × 64 KiB in the worst case.
+pub const INBOUND_QUEUE: usize = 256;
+
+/// How many outgoing frames may wait for one socket's writer.
+///
+/// The session sends a handful (subscribe, ping); a queue this deep filling up means the
+/// connection is stalled, and the socket is closed rather than buffering more.
+const OUTGOING_QUEUE: usize = 16;
+
+/// What a socket task reports to the runner. `K` is the runner's socket identifier.
+#[derive(Debug)]
+pub(crate) enum SocketEvent<K> {
+    /// The WebSocket handshake completed.
+    Open(K),
+    /// A text (or binary) frame within the core's limit.
+    Frame(K, Bytes),
+    /// A frame longer than [`event::MAX_FRAME_LEN`] arrived and was dropped.
+    TooLarge(K, usize),
+    /// The socket is gone; the task has ended.
+    Closed(K, Closed),
+}
+
+/// How a socket ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Closed {
+    /// The close code the server sent, if it sent a close frame.
+    pub code: Option<u16>,
+    /// The reason the server gave, or what went wrong locally.
+    pub reason: String,
+    /// Whether the handshake ever completed.
+    pub was_open: bool,
+}
+
+enum Outgoing {
+    Text(String),
+    Close,
+}
+
+/// The runner's end of one socket task. Dropping it ends the task.
+pub(crate) struct SocketHandle {
+    outgoing: mpsc::Sender<Outgoing>,
+    task: JoinHandle<()>,
+}
+
+impl SocketHandle {
+    /// Queues a text frame. Returns `false` if the socket is gone or stalled (its queue is
+    /// full); a stalled socket is told to close, and its `Closed` event follows.
+    pub fn send(&self, text: String) -> bool {
+        match self.outgoing.try_send(Outgoing::Text(text)) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.task.abort();
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Asks the task to send a close frame and end.
+    pub fn close(&self) {
+        if self.outgoing.try_send(Outgoing::Close).is_err() {
+            self.task.abort();
+        }
+    }
+}
+
+impl Drop for SocketHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts a task that connects to `uri` and reports to `events` under `id`.
+///
+/// `tls` is used for `wss://`; `ws://` (a loopback simulator, checked by the core) is plain.
+pub(crate) fn spawn<K: Copy + Send + 'static>(
+    id: K,
+    uri: String,
+    tls: Arc<rustls::ClientConfig>,
+    events: mpsc::Sender<SocketEvent<K>>,
+) -> SocketHandle {
+    let (outgoing, queue) = mpsc::channel(OUTGOING_QUEUE);
+    let task = tokio::spawn(async move {
+        let closed = run(id, &uri, tls, &events, queue).await;
+        // The runner may have dropped its receiver while shutting down; nothing to tell then.
+        let _ = events.send(SocketEvent::Closed(id, closed)).await;
+    });
+    SocketHandle { outgoing, task }
+}
+
+async fn run<K: Copy>(
+    id: K,
+    uri: &str,
+    tls: Arc<rustls::ClientConfig>,
+    events: &mpsc::Sender<SocketEvent<K>>,
+    mut queue: mpsc::Receiver<Outgoing>,
+) -> Closed {
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_WIRE_MESSAGE_LEN))
+        .max_frame_size(Some(MAX_WIRE_MESSAGE_LEN));
+    let connected =
+        connect_async_tls_with_config(uri, Some(config), true, Some(Connector::Rustls(tls))).await;
+    let mut socket = match connected {
+        Ok((socket, _response)) => socket,
+        Err(e) => {
+            return Closed {
+                code: None,
+                reason: describe(&e),
+                was_open: false,
+            };
+        }
+    };
+    if events.send(SocketEvent::Open(id)).await.is_err() {
+        return local_close("the client is shutting down");
+    }
+    loop {
+        tokio::select! {
+            outgoing = queue.recv() => match outgoing {
+                Some(Outgoing::Text(text)) => {
+                    if let Err(e) = socket.send(Message::text(text)).await {
+                        return Closed { code: None, reason: describe(&e), was_open: true };
+                    }
+                }
+                Some(Outgoing::Close) | None => {
+                    // Best effort: the peer may already be gone, and the socket is dropped anyway.
+                    let _ = socket.close(None).await;
+                    return local_close("closed by the client");
+                }
+            },
+            incoming = socket.next() => {
+                let report = match incoming {
+                    Some(Ok(Message::Text(text))) => frame(id, Bytes::from(text)),
+                    Some(Ok(Message::Binary(bytes))) => frame(id, bytes),
+                    Some(Ok(Message::Close(close))) => {
+                        return Closed {
+                            code: close.as_ref().map(|c| u16::from(c.code)),
+                            reason: close.map(|c| c.reason.to_string()).unwrap_or_default(),
+                            was_open: true,
+                        };
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                    Some(Err(e)) => {
+                        return Closed { code: None, reason: describe(&e), was_open: true };
+                    }
+                    None => {
+                        return Closed {
+                            code: None,
+                            reason: "the connection ended without a close frame".to_owned(),
+                            was_open: true,
+                        };
+                    }
+                };
+                if events.send(report).await.is_err() {
+                    return local_close("the client is shutting down");
+                }
+            }
+        }
+    }
+}
+
+fn frame<K>(id: K, bytes: Bytes) -> SocketEvent<K> {
+    if bytes.len() > event::MAX_FRAME_LEN {
+        SocketEvent::TooLarge(id, bytes.len())
+    } else {
+        SocketEvent::Frame(id, bytes)
+    }
+}
+
+fn local_close(reason: &str) -> Closed {
+    Closed {
+        code: None,
+        reason: reason.to_owned(),
+        was_open: true,
+    }
+}
+
+fn describe(e: &tungstenite::Error) -> String {
+    match e {
+        tungstenite::Error::Http(response) => format!(
+            "the server refused the WebSocket upgrade with HTTP {}",
+            response.status()
+        ),
+        tungstenite::Error::Capacity(e) => format!("a frame exceeded the size limit ({e})"),
+        other => other.to_string(),
+    }
+}
