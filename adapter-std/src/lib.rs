@@ -18,6 +18,7 @@ pub use genesys_notify_core::region::Environment;
 pub type SecretString = genesys_notify_core::secret::Secret<String>;
 
 pub mod output;
+pub mod terminal;
 pub mod token;
 
 use genesys_notify_core::topic::{TopicBuf, TopicError, UserTopicKind};
