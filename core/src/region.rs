@@ -754,14 +754,14 @@ mod tests {
         }
     }
 
-    fn connect_uri_of(vector: &str) -> &str {
-        let key = "\"connectUri\":";
-        let after = vector.split_once(key).map(|(_, rest)| rest).unwrap_or("");
-        after
-            .trim_start()
-            .strip_prefix('"')
-            .and_then(|rest| rest.split_once('"'))
-            .map(|(uri, _)| uri)
+    /// A string field of a channel-creation reply (`connectUri`, `id`).
+    fn field<'v>(reply: &'v [u8], key: &str) -> &'v str {
+        crate::json::parse(reply)
+            .ok()
+            .and_then(|v| v.as_object())
+            .and_then(|o| o.get(key))
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.as_plain())
             .unwrap_or("")
     }
 
@@ -997,24 +997,19 @@ mod tests {
     #[test]
     fn both_published_connect_uris_are_accepted_for_us_east_1() {
         let cloud = env("us-east-1");
-        let cases = [
-            (
-                include_str!("../../testdata/genesys/channel_create_response__quick-hits-cli.json"),
-                "streaming-2-aa5h48uk0srhpugh2994klj918",
-            ),
-            (
-                include_str!(
-                    "../../testdata/genesys/channel_create_response__python-sdk-notification-service-example.json"
-                ),
-                "streaming-0-fmtdmf8cdis7jh14udg5p89t6z",
-            ),
-        ];
-        for (vector, id) in cases {
-            let uri = connect_uri_of(vector);
+        let replies = crate::test_vectors::ALL
+            .iter()
+            .filter(|(name, _)| name.starts_with("channel_create_response"));
+        let mut seen = 0;
+        for (name, reply) in replies {
+            let (uri, id) = (field(reply, "connectUri"), field(reply, "id"));
+            assert!(id.starts_with("streaming-"), "{name}: {id:?}");
             let checked = cloud.check_connect_uri(uri);
-            assert_eq!(checked.as_ref().map(|c| c.channel_id()), Ok(id));
-            assert_eq!(checked.as_ref().map(|c| c.as_str()), Ok(uri));
+            assert_eq!(checked.as_ref().map(|c| c.channel_id()), Ok(id), "{name}");
+            assert_eq!(checked.as_ref().map(|c| c.as_str()), Ok(uri), "{name}");
+            seen += 1;
         }
+        assert_eq!(seen, 2);
     }
 
     #[test]
