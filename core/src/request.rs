@@ -241,6 +241,13 @@ pub struct Request<'b> {
     pub auth: Auth,
 }
 
+impl Request<'_> {
+    /// The scope this request needs with a user-context token (see [`crate::scope`]).
+    pub fn required_scope(&self) -> Option<crate::scope::Scope> {
+        crate::scope::required(self.operation)
+    }
+}
+
 /// Which channels [`list_channels`] asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -1295,6 +1302,20 @@ mod tests {
         check(get_routing_status(&mut buf, USER).unwrap());
         check(get_presence(&mut buf, USER).unwrap());
         check(get_conversations(&mut buf).unwrap());
+    }
+
+    #[test]
+    fn requests_know_the_scope_they_need() {
+        let mut buf = [0u8; 64];
+        let scope = create_channel(&mut buf).unwrap().required_scope();
+        assert_eq!(
+            scope.map(|s| s.to_string()).as_deref(),
+            Some("notifications")
+        );
+        assert_eq!(
+            token_client_credentials(&mut buf).unwrap().required_scope(),
+            None
+        );
     }
 
     #[test]
