@@ -9,7 +9,7 @@
 //!
 //! Two rules shape the themes:
 //!
-//! * **The light's own trouble never looks like an agent state.** Connecting, network offline,
+//! * **The light's own trouble never looks like an agent state.** Connecting, unreachable,
 //!   credentials refused and permissions missing use patterns no agent state uses (a spinner,
 //!   counted flashes), so nobody reads "the light cannot reach Genesys" as "the agent is busy".
 //! * **Unsure is not confident.** When events may have been missed ([`Health::Stale`]) the light
@@ -39,7 +39,7 @@
 //! | `unknown` | dim white | solid |
 //! | health: connecting | white | spinner on a ring; rising ramp on one LED |
 //! | health: stale | last colour at a third | one flash every 2 s |
-//! | health: network offline | white | 2 flashes every 2 s |
+//! | health: unreachable (no network, Genesys unreachable) | white | 2 flashes every 2 s |
 //! | health: auth failed | magenta | 3 flashes every 2 s |
 //! | health: forbidden | magenta | 4 flashes every 2 s |
 //!
@@ -65,9 +65,11 @@
 //! | `unknown` | dim white | solid |
 //! | health: connecting | white | spinner on a ring; rising ramp on one LED |
 //! | health: stale | last colour at a third | one flash every 2 s |
-//! | health: network offline | white | 2 flashes every 2 s |
+//! | health: unreachable (no network, Genesys unreachable) | white | 2 flashes every 2 s |
 //! | health: auth failed | white | 3 flashes every 2 s |
 //! | health: forbidden | white | 4 flashes every 2 s |
+
+use core::fmt;
 
 use crate::agent::Activity;
 use crate::time::Duration;
@@ -86,8 +88,8 @@ pub enum Health {
     AuthFailed,
     /// The credentials work but lack a permission or scope (403): grant it.
     Forbidden,
-    /// No network, or Genesys cannot be reached.
-    Offline,
+    /// No network, or Genesys cannot be reached (DNS, TCP or TLS fails).
+    Unreachable,
 }
 
 impl Health {
@@ -98,8 +100,26 @@ impl Health {
         Health::Stale,
         Health::AuthFailed,
         Health::Forbidden,
-        Health::Offline,
+        Health::Unreachable,
     ];
+
+    /// The snake_case name the CLI's JSON lines and the docs use (`auth_failed`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Health::Connecting => "connecting",
+            Health::Live => "live",
+            Health::Stale => "stale",
+            Health::AuthFailed => "auth_failed",
+            Health::Forbidden => "forbidden",
+            Health::Unreachable => "unreachable",
+        }
+    }
+}
+
+impl fmt::Display for Health {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A colour in 8-bit sRGB-ish channels, as WS2812 LEDs and terminals take it.
@@ -353,9 +373,9 @@ const DIM_WHITE: Rgb = Rgb::new(40, 40, 40);
 pub struct Theme {
     name: &'static str,
     /// In the order of [`Activity::ALL`].
-    activities: [Look; 17],
+    activities: [Look; Activity::ALL.len()],
     connecting: Look,
-    offline: Look,
+    unreachable: Look,
     auth_failed: Look,
     forbidden: Look,
 }
@@ -398,7 +418,7 @@ impl Theme {
                     period: ms(SPINNER_MS),
                 },
             ),
-            offline: flashes(WHITE, 2),
+            unreachable: flashes(WHITE, 2),
             auth_failed: flashes(magenta, 3),
             forbidden: flashes(magenta, 4),
         }
@@ -439,7 +459,7 @@ impl Theme {
                     period: ms(SPINNER_MS),
                 },
             ),
-            offline: flashes(WHITE, 2),
+            unreachable: flashes(WHITE, 2),
             auth_failed: flashes(WHITE, 3),
             forbidden: flashes(WHITE, 4),
         }
@@ -473,7 +493,7 @@ impl Theme {
                 flashes(hint.scaled(STALE_LEVEL), 1)
             }
             Health::Connecting => self.connecting,
-            Health::Offline => self.offline,
+            Health::Unreachable => self.unreachable,
             Health::AuthFailed => self.auth_failed,
             Health::Forbidden => self.forbidden,
         }
@@ -513,7 +533,7 @@ mod tests {
 
     const TROUBLE: [Health; 4] = [
         Health::Connecting,
-        Health::Offline,
+        Health::Unreachable,
         Health::AuthFailed,
         Health::Forbidden,
     ];
@@ -779,6 +799,23 @@ mod tests {
         let mut one = [Rgb::OFF; 1];
         look.render(ms(SPINNER_MS / 2), &mut one);
         assert_eq!(one[0], WHITE.scaled(127));
+    }
+
+    #[test]
+    fn health_states_have_snake_case_names() {
+        let names: Vec<&str> = Health::ALL.into_iter().map(Health::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "connecting",
+                "live",
+                "stale",
+                "auth_failed",
+                "forbidden",
+                "unreachable"
+            ]
+        );
+        assert_eq!(std::format!("{}", Health::AuthFailed), "auth_failed");
     }
 
     #[test]

@@ -414,6 +414,15 @@ impl Environment {
         }
     }
 
+    /// `path` on `service`'s origin, e.g. [`Service::Api`] and
+    /// `/api/v2/notifications/channels`. The path is taken as given; it should start with `/`.
+    pub fn endpoint<'a>(&'a self, service: Service, path: &'a str) -> Endpoint<'a> {
+        Endpoint {
+            origin: self.origin(service),
+            path,
+        }
+    }
+
     /// The token endpoint: `https://login.{domain}/oauth/token`, or the local base's `/oauth/token`.
     pub fn token_endpoint(&self) -> Endpoint<'_> {
         Endpoint {
@@ -427,7 +436,8 @@ impl Environment {
     ///
     /// Accepted: `wss://streaming.{domain}/channels/{id}` for the cloud (host compared without
     /// regard to case; port 443 only), `ws(s)://{local host}:{local port}/channels/{id}` for a
-    /// simulated cloud (`wss` exactly when the base is `https`). The id must be one path segment
+    /// simulated cloud (`wss` exactly when the base is `https`; the host spelled as configured,
+    /// so `127.0.0.1` does not stand in for `localhost`). The id must be one path segment
     /// of letters, digits, `-` and `_`; it is opaque (not a UUID).
     pub fn check_connect_uri<'a>(&self, uri: &'a str) -> Result<ConnectUri<'a>, ConnectUriError> {
         let expected = self.origin(Service::Streaming);
@@ -865,6 +875,23 @@ mod tests {
     }
 
     #[test]
+    fn rest_paths_join_the_api_origin() {
+        let path = "/api/v2/notifications/channels";
+        assert!(path.starts_with(REST_PATH_PREFIX));
+        assert_eq!(
+            env("ap-northeast-1")
+                .endpoint(Service::Api, path)
+                .to_string(),
+            "https://api.mypurecloud.jp/api/v2/notifications/channels"
+        );
+        let sim = env("http://127.0.0.1:8080");
+        let endpoint = sim.endpoint(Service::Api, path);
+        assert_eq!(endpoint.path(), path);
+        assert_eq!(endpoint.origin().port(), 8080);
+        assert_eq!(endpoint.origin().host(), "127.0.0.1");
+    }
+
+    #[test]
     fn environments_parse_from_names_domains_hosts_and_base_urls() {
         let usw2 = Environment::Cloud(Region::UsWest2);
         assert_eq!(env("us-west-2"), usw2);
@@ -1156,6 +1183,43 @@ mod tests {
                 .map(|m| m.contains("ws://[::1]:7000")),
             Some(true)
         );
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics_the_parsers() {
+        use crate::backoff::SplitMix64;
+        const PIECES: [&str; 16] = [
+            "http",
+            "wss",
+            "://",
+            "[",
+            "]",
+            ":",
+            "/",
+            ".",
+            "@",
+            "?",
+            "127.0.0.1",
+            "::1",
+            "streaming.",
+            "mypurecloud.com",
+            "channels",
+            "\u{e9}",
+        ];
+        let mut rng = SplitMix64::new(0xDEC0DE);
+        let local = env("https://[::1]:9");
+        let cloud = env("us-east-1");
+        for _ in 0..5_000 {
+            let mut text = std::string::String::new();
+            for _ in 0..(rng.next_u64() % 8) {
+                let i = usize::try_from(rng.next_u64() % 16).unwrap_or(0);
+                text.push_str(PIECES.get(i).copied().unwrap_or(""));
+            }
+            let _ = Environment::parse(&text);
+            let _ = Region::parse(&text);
+            let _ = local.check_connect_uri(&text);
+            let _ = cloud.check_connect_uri(&text);
+        }
     }
 
     #[test]

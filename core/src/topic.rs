@@ -10,9 +10,9 @@
 //!   requires (`routingStatus` in camelCase, `conversationsummary` in lower case).
 //! * `channel.metadata` and `v2.system.*` arrive unasked and must not be subscribed to; they
 //!   are refused with an error that says so.
-//! * Combined topics (`v2.users.{id}?presence&routingStatus`) save subscriptions' worth of
-//!   request size: [`Topic::parts`] expands them, [`pack`] builds them, each within the
-//!   200-character limit.
+//! * Combined topics (`v2.users.{id}?presence&routingStatus`) make subscribe requests short
+//!   enough for a device's transmit buffer: [`Topic::parts`] expands them, [`pack`] builds
+//!   them, each within the 200-character limit.
 //! * A channel holds at most 1 000 topics, counted after expansion: [`check_budget`] says by how
 //!   much a list is over.
 //!
@@ -1288,6 +1288,55 @@ mod tests {
                 "{name:?}"
             );
         }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics_parsing_classifying_or_packing() {
+        use crate::backoff::SplitMix64;
+        const PIECES: [&str; 16] = [
+            "v2",
+            ".",
+            "users",
+            "u1",
+            "?",
+            "&",
+            "presence",
+            "system",
+            "channel.metadata",
+            "routing.queues.",
+            "*",
+            " ",
+            "\u{e9}",
+            ".activity",
+            "&routingStatus",
+            "?conversations",
+        ];
+        let mut rng = SplitMix64::new(0x70_91C5);
+        let mut valid = 0;
+        for _ in 0..5_000 {
+            let mut text = String::new();
+            if rng.next_u64().is_multiple_of(2) {
+                text.push_str("v2.users.u1");
+            }
+            for _ in 0..(rng.next_u64() % 6) {
+                let i = usize::try_from(rng.next_u64() % 16).unwrap_or(0);
+                text.push_str(PIECES.get(i).copied().unwrap_or(""));
+            }
+            let _ = ReceivedTopic::classify(&text);
+            if let Ok(t) = Topic::parse(&text) {
+                valid += 1;
+                let mut out: heapless::Vec<TopicBuf, 8> = heapless::Vec::new();
+                let _ = pack(&[t, t], &mut out);
+                for packed in &out {
+                    assert!(Topic::parse(packed.as_str()).is_ok(), "{packed}");
+                }
+                assert!(t.parts().all(|p| TopicBuf::from_part(p).is_ok()), "{text}");
+            }
+        }
+        assert!(
+            valid > 20,
+            "only {valid} inputs were topics: the test exercises too little"
+        );
     }
 
     #[test]
