@@ -17,6 +17,25 @@
 //! when the symptom matches ([`Correction`]): the socket needs no token, the Notification API's
 //! scope is `notifications` (not `notifications:subscribe`), and neither
 //! `/api/v2/notification/events` nor `/api/v2/analytics/events/realtime` exists.
+//!
+//! ```
+//! use genesys_notify_core::diagnosis::{Action, Context, Diagnosis, TokenSource};
+//! use genesys_notify_core::region::Environment;
+//! use genesys_notify_core::request::Operation;
+//!
+//! let env = Environment::parse("eu-west-1").unwrap();
+//! let ctx = Context { environment: &env, token: TokenSource::UserLogin, reissued: false };
+//! let body = br#"{"code":"missing.permissions","status":403,
+//!                 "messageParams":{"permissions":["routing:queue:view"]}}"#;
+//! let d = Diagnosis::from_response(&ctx, Operation::PutSubscriptions, 403, None, body).unwrap();
+//! assert_eq!(d.action(), Action::Stop);
+//! assert_eq!(
+//!     d.to_string(),
+//!     "Genesys forbade subscribing the channel to its topics (403 missing.permissions). \
+//!      The user lacks the permission(s) routing:queue:view: grant them to one of the user's \
+//!      roles. Stopping: retrying would not help."
+//! );
+//! ```
 
 use core::fmt;
 
