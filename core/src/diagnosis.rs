@@ -17,6 +17,25 @@
 //! when the symptom matches ([`Correction`]): the socket needs no token, the Notification API's
 //! scope is `notifications` (not `notifications:subscribe`), and neither
 //! `/api/v2/notification/events` nor `/api/v2/analytics/events/realtime` exists.
+//!
+//! ```
+//! use genesys_notify_core::diagnosis::{Action, Context, Diagnosis, TokenSource};
+//! use genesys_notify_core::region::Environment;
+//! use genesys_notify_core::request::Operation;
+//!
+//! let env = Environment::parse("eu-west-1").unwrap();
+//! let ctx = Context { environment: &env, token: TokenSource::UserLogin, reissued: false };
+//! let body = br#"{"code":"missing.permissions","status":403,
+//!                 "messageParams":{"permissions":["routing:queue:view"]}}"#;
+//! let d = Diagnosis::from_response(&ctx, Operation::PutSubscriptions, 403, None, body).unwrap();
+//! assert_eq!(d.action(), Action::Stop);
+//! assert_eq!(
+//!     d.to_string(),
+//!     "Genesys forbade subscribing the channel to its topics (403 missing.permissions). \
+//!      The user lacks the permission(s) routing:queue:view: grant them to one of the user's \
+//!      roles. Stopping: retrying would not help."
+//! );
+//! ```
 
 use core::fmt;
 
@@ -45,8 +64,14 @@ pub const MAX_MISSING: usize = 6;
 /// Capacity of the stored Genesys `contextId` (a UUID, 36 bytes) quoted for support cases.
 pub const MAX_CONTEXT_ID_LEN: usize = 40;
 
-/// Capacity of the stored rejected topic: the Genesys limit on a topic's length.
-pub const MAX_TOPIC_LEN: usize = 200;
+/// Capacity of the stored server message (`message`, `messageWithParams`, `description`),
+/// quoted when the diagnosis has nothing more specific to say. Genesys messages are one
+/// sentence; longer ones are cut at a character boundary and marked with `…`.
+pub const MAX_MESSAGE_LEN: usize = 120;
+
+/// Capacity of the stored first rejected topic: a user or queue topic with a UUID is under 70
+/// bytes; a longer topic is counted but not quoted.
+pub const MAX_REJECTED_TOPIC_LEN: usize = 96;
 
 /// How long to wait after a 429 that carries no usable `Retry-After`: the rate limit is counted
 /// per minute (about 300 requests per token), so one whole window is sure to have passed.
@@ -249,21 +274,18 @@ impl Correction {
     }
 }
 
-/// Whether `text` names a scope with an access suffix Genesys does not have: `:read` (not
-/// followed by `only`) or `:write`.
+/// Whether `text` names a scope with an access level Genesys does not have: a word of the form
+/// `domain:read` or `domain:write` (permissions have two colons and are left alone).
 fn has_invented_access_suffix(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    (0..bytes.len()).any(|i| {
-        let rest = bytes.get(i..).unwrap_or_default();
-        let starts = |p: &[u8]| {
-            rest.get(..p.len())
-                .is_some_and(|r| r.eq_ignore_ascii_case(p))
-        };
-        (starts(b":read")
-            && !rest
-                .get(5..9)
-                .is_some_and(|r| r.eq_ignore_ascii_case(b"only")))
-            || starts(b":write")
+    text.split(|c: char| !is_name_char(c)).any(|word| {
+        let mut parts = word.split(':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(domain), Some(access), None) => {
+                !domain.is_empty()
+                    && (access.eq_ignore_ascii_case("read") || access.eq_ignore_ascii_case("write"))
+            }
+            _ => false,
+        }
     })
 }
 
@@ -341,51 +363,39 @@ struct MissingList {
 
 impl MissingList {
     /// Adds one candidate name, if it looks like a permission or a scope; skips duplicates.
-    fn add_chars(&mut self, chars: impl Iterator<Item = char>) {
-        let mut name = heapless::String::<MAX_NAME_LEN>::new();
-        let mut too_long = false;
-        for c in chars {
-            if name.push(c).is_err() {
-                too_long = true;
-            }
-        }
-        if too_long {
-            self.more = true;
-            return;
-        }
-        let Some(kind) = classify(&name) else {
+    fn add_name(&mut self, name: &str) {
+        let Some(kind) = classify(name) else {
             return;
         };
-        if self
-            .items
-            .iter()
-            .any(|m| m.name.eq_ignore_ascii_case(&name))
-        {
+        if self.items.iter().any(|m| m.name.eq_ignore_ascii_case(name)) {
             return;
         }
+        let Ok(name) = heapless::String::try_from(name) else {
+            self.more = true;
+            return;
+        };
         if self.items.push(Missing { name, kind }).is_err() {
             self.more = true;
         }
     }
 
-    /// Splits a text into names at separators (`,`, white space, brackets, quotes) and adds each.
+    /// Splits a text into names at separators (`,`, white space, brackets, quotes) and adds
+    /// each; a name longer than [`MAX_NAME_LEN`] only sets "more".
     fn add_text(&mut self, text: impl Iterator<Item = char>) {
         let mut word = heapless::String::<MAX_NAME_LEN>::new();
         let mut overflow = false;
         for c in text.chain(core::iter::once(' ')) {
             if is_name_char(c) {
-                if word.push(c).is_err() {
-                    overflow = true;
-                }
-            } else {
-                if overflow {
-                    self.more = true;
-                } else if !word.is_empty() {
-                    self.add_chars(word.chars());
-                }
-                word.clear();
-                overflow = false;
+                overflow |= word.push(c).is_err();
+                continue;
             }
+            if overflow {
+                self.more = true;
+            } else if !word.is_empty() {
+                self.add_name(&word);
+            }
+            word.clear();
+            overflow = false;
         }
     }
 
@@ -444,7 +454,7 @@ fn is_name_char(c: char) -> bool {
 /// letters and dashes, which keeps ids and numbers out.
 fn classify(name: &str) -> Option<MissingKind> {
     let first = name.chars().next()?;
-    if !first.is_ascii_alphabetic() {
+    if !first.is_ascii_alphabetic() || name.split(':').any(str::is_empty) {
         return None;
     }
     match name.matches(':').count() {
@@ -478,11 +488,13 @@ pub struct Diagnosis {
     status: Option<u16>,
     code: Option<heapless::String<MAX_CODE_LEN>>,
     missing: MissingList,
-    rejected_topic: Option<heapless::String<MAX_TOPIC_LEN>>,
+    rejected_topic: Option<heapless::String<MAX_REJECTED_TOPIC_LEN>>,
+    message: Option<heapless::String<MAX_MESSAGE_LEN>>,
     rejected_topics: u16,
     correction: Option<Correction>,
     context_id: Option<heapless::String<MAX_CONTEXT_ID_LEN>>,
     required_scope: Option<scope::Scope>,
+    unreadable_field: Option<&'static str>,
     token: TokenSource,
     environment: Environment,
 }
@@ -497,6 +509,7 @@ impl Diagnosis {
             code: None,
             missing: MissingList::default(),
             rejected_topic: None,
+            message: None,
             rejected_topics: 0,
             correction: None,
             context_id: None,
@@ -504,6 +517,7 @@ impl Diagnosis {
                 Step::Request(op) => scope::required(op),
                 Step::SocketConnect | Step::Socket => None,
             },
+            unreadable_field: None,
             token: ctx.token,
             environment: ctx.environment.clone(),
         }
@@ -547,6 +561,7 @@ impl Diagnosis {
         if let Some(e) = error {
             d.code = e.code.and_then(|c| c.to_heapless());
             d.context_id = e.context_id.and_then(|c| c.to_heapless());
+            d.message = e.message_with_params.or(e.message).map(truncated);
             if status == 403 {
                 d.collect_missing(&e);
             }
@@ -554,7 +569,7 @@ impl Diagnosis {
                 .message
                 .into_iter()
                 .chain(e.message_with_params)
-                .find_map(|m| find_correction(m));
+                .find_map(find_correction);
         }
         d.correct_by_symptom();
         Some(d)
@@ -589,6 +604,7 @@ impl Diagnosis {
         d.status = Some(status);
         if let Some(e) = parsed {
             d.code = e.code.to_heapless();
+            d.message = e.description.map(truncated);
             d.correction = e.description.and_then(find_correction);
         }
         if problem == Problem::TokenEndpoint(OAuthError::InvalidScope) && d.correction.is_none() {
@@ -622,6 +638,7 @@ impl Diagnosis {
                 d.collect_missing(&e);
             }
             d.code = e.code.and_then(|c| c.to_heapless());
+            d.message = e.message_with_params.or(e.message).map(truncated);
         }
         d.correct_by_symptom();
         Some(d)
@@ -694,7 +711,7 @@ impl Diagnosis {
             ctx,
         );
         if let ResponseError::Field { name } = error {
-            d.code = heapless::String::try_from(name).ok();
+            d.unreadable_field = Some(name);
         }
         d
     }
@@ -749,22 +766,41 @@ impl Diagnosis {
             Problem::Forbidden
                 if notifications
                     && self.token != TokenSource::ClientCredentials
-                    && (self.missing.names_scope("notifications")
-                        || !self.missing.has_kind(MissingKind::Permission)) =>
+                    && (self.missing.names_scope("notifications") || self.missing.is_empty()) =>
             {
                 Some(Correction::ScopeIsNotifications)
             }
-            Problem::BadRequest
-                if matches!(
-                    self.step,
-                    Step::Socket
-                        | Step::Request(Operation::PutSubscriptions | Operation::PostSubscriptions)
-                ) =>
-            {
-                Some(Correction::TopicsAreStrings)
-            }
+            Problem::BadRequest if self.is_subscribing() => Some(Correction::TopicsAreStrings),
             _ => None,
         };
+    }
+
+    fn is_subscribing(&self) -> bool {
+        matches!(
+            self.step,
+            Step::Socket
+                | Step::Request(Operation::PutSubscriptions | Operation::PostSubscriptions)
+        )
+    }
+
+    /// Whether the server's own words add something to the sentence.
+    fn quotes_message(&self) -> bool {
+        match self.problem {
+            Problem::BadRequest
+            | Problem::NotFound
+            | Problem::UnexpectedStatus
+            | Problem::TokenEndpoint(_)
+            | Problem::TokenRejectedAfterRefresh
+            | Problem::TokenRejectedMaybeWrongRegion => true,
+            Problem::Forbidden => self.missing.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The server's message (`messageWithParams`, `message` or `description`), shortened to
+    /// [`MAX_MESSAGE_LEN`].
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
     }
 
     /// What happened.
@@ -838,26 +874,35 @@ impl Diagnosis {
     fn write_missing(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let permissions = self.missing.has_kind(MissingKind::Permission);
         let scopes = self.missing.has_kind(MissingKind::Scope);
-        let what = match (permissions, scopes) {
-            (true, true) => "the permission(s) or scope(s)",
-            (false, true) => "the scope(s)",
-            _ => "the permission(s)",
+        let holder = match self.token {
+            TokenSource::ClientCredentials => "The OAuth client",
+            _ => "The user",
         };
-        write!(f, "Missing {what}: {}. ", self.missing)?;
-        if scopes {
-            f.write_str(
-                "Add missing scopes to the OAuth client's allowed scopes and log in again. ",
-            )?;
+        let roles = match self.token {
+            TokenSource::ClientCredentials => {
+                "one of the OAuth client's roles (Admin > Integrations > OAuth > Roles)"
+            }
+            _ => "one of the user's roles",
+        };
+        match (permissions, scopes) {
+            (true, true) => write!(
+                f,
+                "Missing: {}. Grant the permissions to {roles}; add the scopes to the OAuth \
+                 client's allowed scopes and log in again. ",
+                self.missing
+            ),
+            (false, true) => write!(
+                f,
+                "The token lacks the scope(s) {}: add them to the OAuth client's allowed \
+                 scopes and log in again. ",
+                self.missing
+            ),
+            _ => write!(
+                f,
+                "{holder} lacks the permission(s) {}: grant them to {roles}. ",
+                self.missing
+            ),
         }
-        if permissions || !scopes {
-            f.write_str(match self.token {
-                TokenSource::ClientCredentials => {
-                    "Grant missing permissions to a role of the OAuth client (Admin > OAuth > Roles). "
-                }
-                _ => "Grant missing permissions to one of the user's roles. ",
-            })?;
-        }
-        Ok(())
     }
 
     fn write_forbidden_advice(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -892,7 +937,11 @@ impl Diagnosis {
                     self.step
                 )?;
                 self.write_status(f)?;
-                f.write_str(". A topic may be misspelt or unknown (spelling is exact: routingStatus, conversationsummary), or the channel has more than 1000 topics; resending it unchanged would fail again. ")
+                f.write_str(if self.is_subscribing() {
+                    ". A topic may be misspelt or unknown (spelling is exact: routingStatus, conversationsummary), or the channel has more than 1000 topics; resending it unchanged would fail again. "
+                } else {
+                    ": most likely a bug in this client (please report it); resending it unchanged would fail again. "
+                })
             }
             Problem::TokenRejected => {
                 write!(f, "Genesys refused the access token while {}", self.step)?;
@@ -939,6 +988,11 @@ impl Diagnosis {
                     self.write_missing(f)
                 }
             }
+            Problem::ChannelGone if self.step == Step::SocketConnect => {
+                write!(f, "{host} refused to open the socket for this channel")?;
+                self.write_status(f)?;
+                f.write_str(": the channel has expired (24 hours after its last subscription) or was evicted (a 21st channel for the same user and OAuth client evicts the oldest). ")
+            }
             Problem::ChannelGone => {
                 write!(
                     f,
@@ -964,7 +1018,7 @@ impl Diagnosis {
             Problem::RateLimited => {
                 write!(f, "Genesys is rate-limiting requests while {}", self.step)?;
                 self.write_status(f)?;
-                f.write_str(" (about 300 requests a minute per token). ")
+                f.write_str(". Genesys allows about 300 requests a minute per token. ")
             }
             Problem::ServerError => {
                 write!(f, "{host} failed or timed out while {}", self.step)?;
@@ -986,7 +1040,7 @@ impl Diagnosis {
                     "{host} answered {} with a body that is not what Genesys sends",
                     self.step
                 )?;
-                if let Some(field) = self.code() {
+                if let Some(field) = self.unreadable_field {
                     write!(f, " (no usable `{field}`)")?;
                 }
                 f.write_str("; a proxy or captive portal may be answering instead. ")
@@ -1091,6 +1145,28 @@ fn bracketed<'a>(text: Str<'a>) -> impl Iterator<Item = char> + use<'a> {
     })
 }
 
+/// `text`, cut to fit [`MAX_MESSAGE_LEN`] at a character boundary and marked `…` if cut.
+fn truncated(text: Str<'_>) -> heapless::String<MAX_MESSAGE_LEN> {
+    const ELLIPSIS: char = '…';
+    let fits = text.decoded_len() <= MAX_MESSAGE_LEN;
+    let room = if fits {
+        MAX_MESSAGE_LEN
+    } else {
+        MAX_MESSAGE_LEN - ELLIPSIS.len_utf8()
+    };
+    let mut out = heapless::String::new();
+    for c in text.chars().map(|c| if c.is_control() { ' ' } else { c }) {
+        if out.len() + c.len_utf8() > room {
+            break;
+        }
+        let _ = out.push(c);
+    }
+    if !fits {
+        let _ = out.push(ELLIPSIS);
+    }
+    out
+}
+
 /// Error messages worth scanning are a sentence or two; longer ones are not scanned.
 const MAX_SCANNED: usize = 512;
 
@@ -1104,6 +1180,9 @@ fn find_correction(text: Str<'_>) -> Option<Correction> {
 impl fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_what(f)?;
+        if let Some(message) = self.message().filter(|_| self.quotes_message()) {
+            write!(f, "Genesys says: \"{message}\" ")?;
+        }
         if let Some(correction) = self.correction {
             write!(f, "{correction} ")?;
         }
@@ -1313,7 +1392,8 @@ mod tests {
             text.contains("routing:queue:view, analytics:queueObservation:view"),
             "{text}"
         );
-        assert!(text.contains("user's roles"), "{text}");
+        assert!(text.contains("The user lacks the permission(s)"), "{text}");
+        assert!(text.contains("one of the user's roles"), "{text}");
         assert_eq!(d.context_id(), Some("4a7d2c1e-0000-4000-8000-000000000001"));
         assert!(text.contains("4a7d2c1e"), "{text}");
     }
@@ -1348,7 +1428,7 @@ mod tests {
 
     #[test]
     fn ids_and_numbers_are_not_taken_for_missing_names() {
-        let body = r#"{"code":"not.authorized","messageParams":{"0":"8f3b7f1e-2a3c-4d5e-9f60-1a2b3c4d5e6f","1":"42","2":"Queue"}}"#;
+        let body = r#"{"code":"not.authorized","messageParams":{"0":"8f3b7f1e-2a3c-4d5e-9f60-1a2b3c4d5e6f","1":"42","2":"Queue","3":"Error: denied."}}"#;
         let d = user(Operation::PutSubscriptions, 403, body);
         assert!(d.missing().is_empty(), "{:?}", d.missing());
     }
@@ -1394,6 +1474,18 @@ mod tests {
     }
 
     #[test]
+    fn a_403_naming_another_scope_is_not_told_about_notifications() {
+        let body = r#"{"messageParams":{"scopes":"routing:readonly"}}"#;
+        let d = user(Operation::CreateChannel, 403, body);
+        assert_eq!(d.correction(), None);
+        assert!(
+            d.to_string()
+                .contains("lacks the scope(s) routing:readonly"),
+            "{d}"
+        );
+    }
+
+    #[test]
     fn an_unexplained_403_for_client_credentials_points_at_roles_not_scopes() {
         let d = rest(
             TokenSource::ClientCredentials,
@@ -1420,7 +1512,12 @@ mod tests {
             403,
             FORBIDDEN_PERMISSIONS,
         );
-        assert!(d.to_string().contains("role of the OAuth client"), "{d}");
+        assert!(
+            d.to_string()
+                .contains("The OAuth client lacks the permission(s)"),
+            "{d}"
+        );
+        assert!(d.to_string().contains("OAuth client's roles"), "{d}");
     }
 
     #[test]
@@ -1813,12 +1910,82 @@ mod tests {
     }
 
     #[test]
+    fn missing_permissions_and_scopes_together_say_where_each_goes() {
+        let body =
+            r#"{"messageParams":{"permissions":"routing:queue:view","scopes":"routing:readonly"}}"#;
+        let d = user(Operation::PutSubscriptions, 403, body);
+        let kinds: Vec<_> = d.missing().iter().map(Missing::kind).collect();
+        assert_eq!(kinds, [MissingKind::Permission, MissingKind::Scope]);
+        let text = d.to_string();
+        assert!(
+            text.contains("Missing: routing:queue:view, routing:readonly."),
+            "{text}"
+        );
+        assert!(text.contains("allowed scopes"), "{text}");
+    }
+
+    #[test]
     fn duplicate_missing_names_are_listed_once() {
         let body = r#"{"messageParams":{"permissions":["a:b:c","A:B:C"]},"details":[{"permissions":"a:b:c"}]}"#;
         assert_eq!(
             names(&user(Operation::PutSubscriptions, 403, body)),
             ["a:b:c"]
         );
+    }
+
+    #[test]
+    fn a_bad_request_quotes_what_genesys_said() {
+        let body = r#"{"code":"invalid.value","message":"Topic v2.users.u.presense is not valid","status":400}"#;
+        let d = user(Operation::PutSubscriptions, 400, body);
+        assert!(
+            d.to_string()
+                .contains(r#"Genesys says: "Topic v2.users.u.presense is not valid""#),
+            "{d}"
+        );
+        let d = user(Operation::GetUser, 400, body);
+        assert!(d.to_string().contains("bug in this client"), "{d}");
+        assert_eq!(d.correction(), None);
+    }
+
+    #[test]
+    fn the_token_endpoint_description_is_quoted() {
+        let d = token_endpoint(
+            400,
+            None,
+            r#"{"error":"invalid_grant","description":"refresh token expired"}"#,
+        );
+        assert!(
+            d.to_string()
+                .contains(r#"Genesys says: "refresh token expired""#),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn a_named_403_does_not_repeat_the_server_message() {
+        let d = user(Operation::PutSubscriptions, 403, FORBIDDEN_PERMISSIONS);
+        assert!(d.message().is_some());
+        assert!(!d.to_string().contains("Genesys says"), "{d}");
+    }
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_and_control_characters_blanked() {
+        let long = "é".repeat(MAX_MESSAGE_LEN);
+        let d = user(
+            Operation::GetUser,
+            418,
+            &std::format!(r#"{{"message":"a\nb {long}"}}"#),
+        );
+        let message = d.message().unwrap();
+        assert!(message.starts_with("a b é"), "{message}");
+        assert!(message.ends_with('…') && message.len() <= MAX_MESSAGE_LEN);
+        let exact = "x".repeat(MAX_MESSAGE_LEN);
+        let d = user(
+            Operation::GetUser,
+            418,
+            &std::format!(r#"{{"message":"{exact}"}}"#),
+        );
+        assert_eq!(d.message(), Some(exact.as_str()));
     }
 
     #[test]
