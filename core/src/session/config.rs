@@ -36,9 +36,9 @@ pub const DEFAULT_ROLLOVER_OVERLAP: Duration = Duration::from_secs(5);
 /// token's life (token lifetimes can be as short as five minutes).
 pub const DEFAULT_TOKEN_REFRESH_MARGIN: Duration = Duration::from_mins(5);
 
-/// How many consecutive transport failures (no answer at all) make the health "offline": one
+/// How many consecutive transport failures (no answer at all) make the health "unreachable": one
 /// failure is a blip, three in a row with backoff in between is a network that is down.
-pub const DEFAULT_OFFLINE_AFTER_FAILURES: u8 = 3;
+pub const DEFAULT_UNREACHABLE_AFTER_FAILURES: u8 = 3;
 
 /// How many topics besides the agents' own a session may subscribe to.
 ///
@@ -101,7 +101,7 @@ pub struct Config {
     pub(crate) rollover_overlap: Duration,
     pub(crate) token_refresh_margin: Duration,
     pub(crate) backoff: Backoff,
-    pub(crate) offline_after: u8,
+    pub(crate) unreachable_after: u8,
     pub(crate) seed: u64,
     pub(crate) extra_topics: heapless::Vec<TopicBuf, MAX_EXTRA_TOPICS>,
 }
@@ -120,7 +120,7 @@ impl Config {
             rollover_overlap: DEFAULT_ROLLOVER_OVERLAP,
             token_refresh_margin: DEFAULT_TOKEN_REFRESH_MARGIN,
             backoff: Backoff::RECONNECT,
-            offline_after: DEFAULT_OFFLINE_AFTER_FAILURES,
+            unreachable_after: DEFAULT_UNREACHABLE_AFTER_FAILURES,
             seed: 0,
             extra_topics: heapless::Vec::new(),
         }
@@ -171,9 +171,9 @@ impl Config {
         self
     }
 
-    /// How many consecutive transport failures make the health "offline" (default 3).
-    pub fn offline_after_failures(mut self, failures: u8) -> Self {
-        self.offline_after = failures;
+    /// How many consecutive transport failures make the health "unreachable" (default 3).
+    pub fn unreachable_after_failures(mut self, failures: u8) -> Self {
+        self.unreachable_after = failures;
         self
     }
 
@@ -212,8 +212,8 @@ impl Config {
         if self.rollover_overlap >= self.renew_after {
             return timing(Timing::RolloverOverlap);
         }
-        if self.offline_after == 0 {
-            return timing(Timing::OfflineAfter);
+        if self.unreachable_after == 0 {
+            return timing(Timing::UnreachableAfter);
         }
         Ok(())
     }
@@ -234,8 +234,8 @@ pub enum Timing {
     RenewAfter,
     /// The rollover overlap is not shorter than the renewal period.
     RolloverOverlap,
-    /// The number of failures that means "offline" is zero.
-    OfflineAfter,
+    /// The number of failures that mean "unreachable" is zero.
+    UnreachableAfter,
 }
 
 /// Why a configuration or agent list was refused. Fix the configuration; nothing was sent.
@@ -297,7 +297,7 @@ impl fmt::Display for ConfigError {
                 Timing::RolloverOverlap => {
                     "the rollover overlap must be shorter than the channel renewal period"
                 }
-                Timing::OfflineAfter => "the failures that mean offline must be at least one",
+                Timing::UnreachableAfter => "the failures that mean unreachable must be at least one",
             }),
         }
     }

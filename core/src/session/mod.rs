@@ -161,9 +161,9 @@ mod link;
 mod token;
 
 pub use config::{
-    CHANNEL_LIFETIME, Config, ConfigError, DEFAULT_HEARTBEAT_INTERVAL,
-    DEFAULT_OFFLINE_AFTER_FAILURES, DEFAULT_PONG_TIMEOUT, DEFAULT_RENEW_AFTER,
-    DEFAULT_ROLLOVER_OVERLAP, DEFAULT_TOKEN_REFRESH_MARGIN, MAX_EXTRA_TOPICS, Timing, TokenKind,
+    CHANNEL_LIFETIME, Config, ConfigError, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_PONG_TIMEOUT,
+    DEFAULT_RENEW_AFTER, DEFAULT_ROLLOVER_OVERLAP, DEFAULT_TOKEN_REFRESH_MARGIN,
+    DEFAULT_UNREACHABLE_AFTER_FAILURES, MAX_EXTRA_TOPICS, Timing, TokenKind,
 };
 pub use dedup::{DUPLICATE_RING_CAPACITY, DUPLICATE_WINDOW};
 pub use io::{
@@ -447,6 +447,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if self.stop.is_some() {
             return;
         }
+        self.transport_failures = 0;
         self.token
             .got(now, expires_in, self.config.token_refresh_margin);
     }
@@ -674,7 +675,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
             }
             Event::System { kind, .. } => match kind {
                 SystemKind::NoLongerSubscribed => {
-                    self.mark_gap();
+                    self.mark_stale();
                     self.set_link_op(slot, Op::Subscribe(slot));
                 }
                 SystemKind::TokenRevoked => self.token.want(TokenReason::Revoked),
@@ -892,8 +893,8 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if let Some(stop) = &self.stop {
             return stop.health;
         }
-        if self.transport_failures >= self.config.offline_after {
-            return Health::Offline;
+        if self.transport_failures >= self.config.unreachable_after {
+            return Health::Unreachable;
         }
         let any_stale = self.agents.iter().any(|t| t.agent.is_stale());
         if self.link(self.primary).is_open() && self.been_live && !any_stale {
@@ -968,6 +969,10 @@ impl<const AGENTS: usize> Session<AGENTS> {
 
     /// Starts a new channel on `slot`, forgetting the old one.
     fn begin_create(&mut self, slot: Slot) {
+        if slot == self.primary && self.link(slot).is_open() {
+            // The stream stops here, and the new channel's starts only after it is subscribed.
+            self.mark_gap();
+        }
         if let Some(socket) = self.link(slot).socket() {
             self.close(socket);
         }
@@ -1128,13 +1133,15 @@ impl<const AGENTS: usize> Session<AGENTS> {
         match op {
             Op::CreateChannel(slot) => self.channel_created(now, slot, body),
             Op::Subscribe(slot) => self.subscribed(slot, body),
-            Op::CheckChannel(slot) => {
+            Op::CheckChannel(slot) if self.link(slot).phase == Phase::Checking => {
                 // The channel exists: the network or the socket was at fault. Try again later.
                 let delay = self.backoff.next_delay(&mut self.rng);
                 self.link_mut(slot).phase = Phase::Pausing { until: now + delay };
             }
-            Op::ReadUser(index) => self.snapshot_read(now, op, index, body),
-            Op::ReadConversations(index) => self.snapshot_read(now, op, index, body),
+            Op::CheckChannel(_) => {}
+            Op::ReadUser(index) | Op::ReadConversations(index) => {
+                self.snapshot_read(now, op, index, body)
+            }
         }
     }
 
@@ -1206,19 +1213,23 @@ impl<const AGENTS: usize> Session<AGENTS> {
         let Some(tracked) = self.agents.get_mut(index) else {
             return;
         };
-        let (read, applied) = match op {
-            Op::ReadUser(_) => (&mut tracked.user, tracked.agent.apply_user_snapshot(body)),
-            _ => (
-                &mut tracked.conversations,
-                tracked.agent.apply_conversations_snapshot(body),
-            ),
+        let read = match op {
+            Op::ReadUser(_) => &mut tracked.user,
+            _ => &mut tracked.conversations,
         };
         if *read != Read::Running {
             return;
         }
+        let applied = match op {
+            Op::ReadUser(_) => tracked.agent.apply_user_snapshot(body),
+            _ => tracked.agent.apply_conversations_snapshot(body),
+        };
         match applied {
             Ok(_) => {
-                *read = Read::Done;
+                match op {
+                    Op::ReadUser(_) => tracked.user = Read::Done,
+                    _ => tracked.conversations = Read::Done,
+                }
                 self.finish_resync_if_done(index);
             }
             Err(error) => {
@@ -1338,9 +1349,14 @@ impl<const AGENTS: usize> Session<AGENTS> {
         }
     }
 
-    /// Events may have been missed: every agent is stale until the next resync.
+    /// The stream was interrupted: the agents are stale, and the next open is a reconnect.
     fn mark_gap(&mut self) {
         self.gap = true;
+        self.mark_stale();
+    }
+
+    /// Events may have been missed: every agent is stale until the next resync.
+    fn mark_stale(&mut self) {
         for tracked in self.agents.iter_mut() {
             tracked.agent.mark_stale();
         }
@@ -1349,9 +1365,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
     fn frame_too_large(&mut self, len: usize) {
         self.stats.oversized_frames = self.stats.oversized_frames.saturating_add(1);
         self.report(SessionEvent::Notice(Notice::FrameTooLarge { len }));
-        for tracked in self.agents.iter_mut() {
-            tracked.agent.mark_stale();
-        }
+        self.mark_stale();
         if self.link(self.primary).is_open() {
             self.start_resync();
         }
