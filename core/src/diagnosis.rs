@@ -17,6 +17,25 @@
 //! when the symptom matches ([`Correction`]): the socket needs no token, the Notification API's
 //! scope is `notifications` (not `notifications:subscribe`), and neither
 //! `/api/v2/notification/events` nor `/api/v2/analytics/events/realtime` exists.
+//!
+//! ```
+//! use genesys_notify_core::diagnosis::{Action, Context, Diagnosis, TokenSource};
+//! use genesys_notify_core::region::Environment;
+//! use genesys_notify_core::request::Operation;
+//!
+//! let env = Environment::parse("eu-west-1").unwrap();
+//! let ctx = Context { environment: &env, token: TokenSource::UserLogin, reissued: false };
+//! let body = br#"{"code":"missing.permissions","status":403,
+//!                 "messageParams":{"permissions":["routing:queue:view"]}}"#;
+//! let d = Diagnosis::from_response(&ctx, Operation::PutSubscriptions, 403, None, body).unwrap();
+//! assert_eq!(d.action(), Action::Stop);
+//! assert_eq!(
+//!     d.to_string(),
+//!     "Genesys forbade subscribing the channel to its topics (403 missing.permissions). \
+//!      The user lacks the permission(s) routing:queue:view: grant them to one of the user's \
+//!      roles. Stopping: retrying would not help."
+//! );
+//! ```
 
 use core::fmt;
 
@@ -27,7 +46,6 @@ use crate::request::{
 };
 use crate::scope;
 use crate::time::Duration;
-use crate::topic::MAX_TOPIC_LEN;
 
 /// Capacity of a stored error code (`missing.any.permissions`, `unsupported_grant_type`): the
 /// longest Genesys or OAuth code seen is 23 bytes; 48 leaves room for new ones. Longer codes are
@@ -45,6 +63,15 @@ pub const MAX_MISSING: usize = 6;
 
 /// Capacity of the stored Genesys `contextId` (a UUID, 36 bytes) quoted for support cases.
 pub const MAX_CONTEXT_ID_LEN: usize = 40;
+
+/// Capacity of the stored server message (`message`, `messageWithParams`, `description`),
+/// quoted when the diagnosis has nothing more specific to say. Genesys messages are one
+/// sentence; longer ones are cut at a character boundary and marked with `…`.
+pub const MAX_MESSAGE_LEN: usize = 120;
+
+/// Capacity of the stored first rejected topic: a user or queue topic with a UUID is under 70
+/// bytes; a longer topic is counted but not quoted.
+pub const MAX_REJECTED_TOPIC_LEN: usize = 96;
 
 /// How long to wait after a 429 that carries no usable `Retry-After`: the rate limit is counted
 /// per minute (about 300 requests per token), so one whole window is sure to have passed.
@@ -461,7 +488,8 @@ pub struct Diagnosis {
     status: Option<u16>,
     code: Option<heapless::String<MAX_CODE_LEN>>,
     missing: MissingList,
-    rejected_topic: Option<heapless::String<MAX_TOPIC_LEN>>,
+    rejected_topic: Option<heapless::String<MAX_REJECTED_TOPIC_LEN>>,
+    message: Option<heapless::String<MAX_MESSAGE_LEN>>,
     rejected_topics: u16,
     correction: Option<Correction>,
     context_id: Option<heapless::String<MAX_CONTEXT_ID_LEN>>,
@@ -481,6 +509,7 @@ impl Diagnosis {
             code: None,
             missing: MissingList::default(),
             rejected_topic: None,
+            message: None,
             rejected_topics: 0,
             correction: None,
             context_id: None,
@@ -532,6 +561,7 @@ impl Diagnosis {
         if let Some(e) = error {
             d.code = e.code.and_then(|c| c.to_heapless());
             d.context_id = e.context_id.and_then(|c| c.to_heapless());
+            d.message = e.message_with_params.or(e.message).map(truncated);
             if status == 403 {
                 d.collect_missing(&e);
             }
@@ -574,6 +604,7 @@ impl Diagnosis {
         d.status = Some(status);
         if let Some(e) = parsed {
             d.code = e.code.to_heapless();
+            d.message = e.description.map(truncated);
             d.correction = e.description.and_then(find_correction);
         }
         if problem == Problem::TokenEndpoint(OAuthError::InvalidScope) && d.correction.is_none() {
@@ -607,6 +638,7 @@ impl Diagnosis {
                 d.collect_missing(&e);
             }
             d.code = e.code.and_then(|c| c.to_heapless());
+            d.message = e.message_with_params.or(e.message).map(truncated);
         }
         d.correct_by_symptom();
         Some(d)
@@ -738,17 +770,37 @@ impl Diagnosis {
             {
                 Some(Correction::ScopeIsNotifications)
             }
-            Problem::BadRequest
-                if matches!(
-                    self.step,
-                    Step::Socket
-                        | Step::Request(Operation::PutSubscriptions | Operation::PostSubscriptions)
-                ) =>
-            {
-                Some(Correction::TopicsAreStrings)
-            }
+            Problem::BadRequest if self.is_subscribing() => Some(Correction::TopicsAreStrings),
             _ => None,
         };
+    }
+
+    fn is_subscribing(&self) -> bool {
+        matches!(
+            self.step,
+            Step::Socket
+                | Step::Request(Operation::PutSubscriptions | Operation::PostSubscriptions)
+        )
+    }
+
+    /// Whether the server's own words add something to the sentence.
+    fn quotes_message(&self) -> bool {
+        match self.problem {
+            Problem::BadRequest
+            | Problem::NotFound
+            | Problem::UnexpectedStatus
+            | Problem::TokenEndpoint(_)
+            | Problem::TokenRejectedAfterRefresh
+            | Problem::TokenRejectedMaybeWrongRegion => true,
+            Problem::Forbidden => self.missing.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The server's message (`messageWithParams`, `message` or `description`), shortened to
+    /// [`MAX_MESSAGE_LEN`].
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
     }
 
     /// What happened.
@@ -885,7 +937,11 @@ impl Diagnosis {
                     self.step
                 )?;
                 self.write_status(f)?;
-                f.write_str(". A topic may be misspelt or unknown (spelling is exact: routingStatus, conversationsummary), or the channel has more than 1000 topics; resending it unchanged would fail again. ")
+                f.write_str(if self.is_subscribing() {
+                    ". A topic may be misspelt or unknown (spelling is exact: routingStatus, conversationsummary), or the channel has more than 1000 topics; resending it unchanged would fail again. "
+                } else {
+                    ": most likely a bug in this client (please report it); resending it unchanged would fail again. "
+                })
             }
             Problem::TokenRejected => {
                 write!(f, "Genesys refused the access token while {}", self.step)?;
@@ -1089,6 +1145,28 @@ fn bracketed<'a>(text: Str<'a>) -> impl Iterator<Item = char> + use<'a> {
     })
 }
 
+/// `text`, cut to fit [`MAX_MESSAGE_LEN`] at a character boundary and marked `…` if cut.
+fn truncated(text: Str<'_>) -> heapless::String<MAX_MESSAGE_LEN> {
+    const ELLIPSIS: char = '…';
+    let fits = text.decoded_len() <= MAX_MESSAGE_LEN;
+    let room = if fits {
+        MAX_MESSAGE_LEN
+    } else {
+        MAX_MESSAGE_LEN - ELLIPSIS.len_utf8()
+    };
+    let mut out = heapless::String::new();
+    for c in text.chars().map(|c| if c.is_control() { ' ' } else { c }) {
+        if out.len() + c.len_utf8() > room {
+            break;
+        }
+        let _ = out.push(c);
+    }
+    if !fits {
+        let _ = out.push(ELLIPSIS);
+    }
+    out
+}
+
 /// Error messages worth scanning are a sentence or two; longer ones are not scanned.
 const MAX_SCANNED: usize = 512;
 
@@ -1102,6 +1180,9 @@ fn find_correction(text: Str<'_>) -> Option<Correction> {
 impl fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_what(f)?;
+        if let Some(message) = self.message().filter(|_| self.quotes_message()) {
+            write!(f, "Genesys says: \"{message}\" ")?;
+        }
         if let Some(correction) = self.correction {
             write!(f, "{correction} ")?;
         }
@@ -1850,6 +1931,61 @@ mod tests {
             names(&user(Operation::PutSubscriptions, 403, body)),
             ["a:b:c"]
         );
+    }
+
+    #[test]
+    fn a_bad_request_quotes_what_genesys_said() {
+        let body = r#"{"code":"invalid.value","message":"Topic v2.users.u.presense is not valid","status":400}"#;
+        let d = user(Operation::PutSubscriptions, 400, body);
+        assert!(
+            d.to_string()
+                .contains(r#"Genesys says: "Topic v2.users.u.presense is not valid""#),
+            "{d}"
+        );
+        let d = user(Operation::GetUser, 400, body);
+        assert!(d.to_string().contains("bug in this client"), "{d}");
+        assert_eq!(d.correction(), None);
+    }
+
+    #[test]
+    fn the_token_endpoint_description_is_quoted() {
+        let d = token_endpoint(
+            400,
+            None,
+            r#"{"error":"invalid_grant","description":"refresh token expired"}"#,
+        );
+        assert!(
+            d.to_string()
+                .contains(r#"Genesys says: "refresh token expired""#),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn a_named_403_does_not_repeat_the_server_message() {
+        let d = user(Operation::PutSubscriptions, 403, FORBIDDEN_PERMISSIONS);
+        assert!(d.message().is_some());
+        assert!(!d.to_string().contains("Genesys says"), "{d}");
+    }
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_and_control_characters_blanked() {
+        let long = "é".repeat(MAX_MESSAGE_LEN);
+        let d = user(
+            Operation::GetUser,
+            418,
+            &std::format!(r#"{{"message":"a\nb {long}"}}"#),
+        );
+        let message = d.message().unwrap();
+        assert!(message.starts_with("a b é"), "{message}");
+        assert!(message.ends_with('…') && message.len() <= MAX_MESSAGE_LEN);
+        let exact = "x".repeat(MAX_MESSAGE_LEN);
+        let d = user(
+            Operation::GetUser,
+            418,
+            &std::format!(r#"{{"message":"{exact}"}}"#),
+        );
+        assert_eq!(d.message(), Some(exact.as_str()));
     }
 
     #[test]

@@ -8,6 +8,22 @@
 //! into a buffer the caller owns and returns a [`Request`] borrowing it, or [`BufferTooSmall`]
 //! with the exact size it needed.
 //!
+//! ```
+//! use genesys_notify_core::region::Environment;
+//! use genesys_notify_core::request::{self, Auth, Method};
+//!
+//! let env = Environment::parse("eu-west-1").unwrap();
+//! let mut buf = [0u8; 256];
+//! let req = request::put_subscriptions(&mut buf, "streaming-2-abc", ["v2.users.u1.presence"]).unwrap();
+//! assert_eq!(req.method, Method::Put);
+//! assert_eq!(
+//!     env.endpoint(req.service, req.path_and_query).to_string(),
+//!     "https://api.mypurecloud.ie/api/v2/notifications/channels/streaming-2-abc/subscriptions?ignoreErrors=true"
+//! );
+//! assert_eq!(req.auth, Auth::Bearer); // the driver adds `Authorization: Bearer …` itself
+//! assert_eq!(req.body.unwrap().bytes, br#"[{"id":"v2.users.u1.presence"}]"#);
+//! ```
+//!
 //! # Where credentials go
 //!
 //! The access token never passes through these encoders. A request only says
@@ -287,7 +303,8 @@ impl<'b> Out<'b> {
         self.len = self.len.saturating_add(1);
     }
 
-    fn ascii(&mut self, text: &str) {
+    /// Appends `text` as it is (literals, and a header's token).
+    fn text(&mut self, text: &str) {
         text.bytes().for_each(|b| self.byte(b));
     }
 
@@ -391,16 +408,16 @@ fn api<'b>(
 }
 
 fn channel_path(out: &mut Out<'_>, channel_id: &str, rest: &str) {
-    out.ascii(CHANNELS_PATH);
+    out.text(CHANNELS_PATH);
     out.byte(b'/');
     out.percent_encoded(channel_id);
-    out.ascii(rest);
+    out.text(rest);
 }
 
 fn user_path(out: &mut Out<'_>, user_id: &str, rest: &str) {
-    out.ascii("/api/v2/users/");
+    out.text("/api/v2/users/");
     out.percent_encoded(user_id);
-    out.ascii(rest);
+    out.text(rest);
 }
 
 /// `POST /oauth/token` with `grant_type=client_credentials`, authenticated by HTTP Basic.
@@ -414,8 +431,8 @@ pub fn token_client_credentials(buf: &mut [u8]) -> Result<Request<'_>, BufferToo
         Method::Post,
         Service::Login,
         Auth::Basic,
-        |out| out.ascii(crate::region::TOKEN_PATH),
-        BodyKind::Form(&|form: &mut Out<'_>| form.ascii("grant_type=client_credentials")),
+        |out| out.text(crate::region::TOKEN_PATH),
+        BodyKind::Form(&|form: &mut Out<'_>| form.text("grant_type=client_credentials")),
     )
 }
 
@@ -428,7 +445,7 @@ pub fn token_refresh<'b, T: AsRef<str>>(
     refresh_token: &Secret<T>,
 ) -> Result<Request<'b>, BufferTooSmall> {
     let write = |form: &mut Out<'_>| {
-        form.ascii("grant_type=refresh_token&refresh_token=");
+        form.text("grant_type=refresh_token&refresh_token=");
         form.percent_encoded(refresh_token.expose_secret());
     };
     encode::<NoJson>(
@@ -437,7 +454,7 @@ pub fn token_refresh<'b, T: AsRef<str>>(
         Method::Post,
         Service::Login,
         Auth::Basic,
-        |out| out.ascii(crate::region::TOKEN_PATH),
+        |out| out.text(crate::region::TOKEN_PATH),
         BodyKind::Form(&write),
     )
 }
@@ -445,7 +462,7 @@ pub fn token_refresh<'b, T: AsRef<str>>(
 /// `POST /api/v2/notifications/channels` (no body). The reply is a [`ChannelCreated`].
 pub fn create_channel(buf: &mut [u8]) -> Result<Request<'_>, BufferTooSmall> {
     api(buf, Operation::CreateChannel, Method::Post, |out| {
-        out.ascii(CHANNELS_PATH)
+        out.text(CHANNELS_PATH)
     })
 }
 
@@ -462,8 +479,8 @@ pub fn channel_exists<'b>(
 /// `GET /api/v2/notifications/channels?includechannels=…`. The reply is a [`ChannelList`].
 pub fn list_channels(buf: &mut [u8], of: ChannelsOf) -> Result<Request<'_>, BufferTooSmall> {
     api(buf, Operation::ListChannels, Method::Get, |out| {
-        out.ascii(CHANNELS_PATH);
-        out.ascii(match of {
+        out.text(CHANNELS_PATH);
+        out.text(match of {
             ChannelsOf::Token => "?includechannels=token",
             ChannelsOf::OauthClient => "?includechannels=oauthclient",
         });
@@ -574,15 +591,15 @@ pub fn delete_subscriptions<'b>(
 /// The reply is an [`AvailableTopics`].
 pub fn available_topics(buf: &mut [u8]) -> Result<Request<'_>, BufferTooSmall> {
     api(buf, Operation::AvailableTopics, Method::Get, |out| {
-        out.ascii("/api/v2/notifications/availabletopics?expand=");
-        out.ascii(AVAILABLE_TOPICS_EXPAND);
+        out.text("/api/v2/notifications/availabletopics?expand=");
+        out.text(AVAILABLE_TOPICS_EXPAND);
     })
 }
 
 /// `GET /api/v2/tokens/me`. The reply is a [`TokenInfo`].
 pub fn tokens_me(buf: &mut [u8]) -> Result<Request<'_>, BufferTooSmall> {
     api(buf, Operation::TokensMe, Method::Get, |out| {
-        out.ascii("/api/v2/tokens/me")
+        out.text("/api/v2/tokens/me")
     })
 }
 
@@ -591,7 +608,7 @@ pub fn tokens_me(buf: &mut [u8]) -> Result<Request<'_>, BufferTooSmall> {
 pub fn get_user<'b>(buf: &'b mut [u8], user_id: &str) -> Result<Request<'b>, BufferTooSmall> {
     api(buf, Operation::GetUser, Method::Get, |out| {
         user_path(out, user_id, "?expand=");
-        out.ascii(USER_EXPAND);
+        out.text(USER_EXPAND);
     })
 }
 
@@ -617,7 +634,7 @@ pub fn get_presence<'b>(buf: &'b mut [u8], user_id: &str) -> Result<Request<'b>,
 /// Only meaningful with a user token; a client-credentials token has no user.
 pub fn get_conversations(buf: &mut [u8]) -> Result<Request<'_>, BufferTooSmall> {
     api(buf, Operation::GetConversations, Method::Get, |out| {
-        out.ascii("/api/v2/conversations")
+        out.text("/api/v2/conversations")
     })
 }
 
@@ -680,7 +697,7 @@ pub fn basic_authorization<'b, T: AsRef<str>>(
 ) -> Result<Secret<&'b str>, BufferTooSmall> {
     let available = buf.len();
     let mut out = Out::new(buf);
-    out.ascii("Basic ");
+    out.text("Basic ");
     let credentials = client_id
         .bytes()
         .chain(core::iter::once(b':'))
@@ -696,8 +713,8 @@ pub fn bearer_authorization<'b, T: AsRef<str>>(
 ) -> Result<Secret<&'b str>, BufferTooSmall> {
     let available = buf.len();
     let mut out = Out::new(buf);
-    out.ascii("Bearer ");
-    out.ascii(access_token.expose_secret());
+    out.text("Bearer ");
+    out.text(access_token.expose_secret());
     finish_header(out.len, buf, available)
 }
 
