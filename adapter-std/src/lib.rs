@@ -4,12 +4,16 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod client;
 pub mod http;
-
+mod item;
+mod socket;
 pub mod tls;
 
+pub use client::{ClientBuilder, DEFAULT_ITEM_CAPACITY, MAX_AGENTS, Notifications, StartError};
 pub use genesys_notify_core as core;
 pub use genesys_notify_core::region::Environment;
+pub use item::{AgentUpdate, ConnectionUpdate, Item, Notification};
 
 /// A string that must never be printed: an access token, a refresh token, a client secret.
 ///
@@ -21,13 +25,14 @@ pub mod output;
 pub mod terminal;
 pub mod token;
 
-use genesys_notify_core::topic::{TopicBuf, TopicError, UserTopicKind};
+use genesys_notify_core::session::AGENT_TOPICS;
+use genesys_notify_core::topic::{TopicBuf, TopicError};
 
-/// The topics that follow one agent: their conversations, presence and routing status.
-pub fn agent_topics(user_id: &str) -> Result<[TopicBuf; 3], TopicError> {
-    Ok([
-        TopicBuf::user(user_id, UserTopicKind::Conversations)?,
-        TopicBuf::user(user_id, UserTopicKind::Presence)?,
-        TopicBuf::user(user_id, UserTopicKind::RoutingStatus)?,
-    ])
+/// The topics the session subscribes to follow one agent ([`AGENT_TOPICS`]: conversations,
+/// presence and routing status), spelled out one by one.
+pub fn agent_topics(user_id: &str) -> Result<Vec<TopicBuf>, TopicError> {
+    AGENT_TOPICS
+        .iter()
+        .map(|kind| TopicBuf::user(user_id, *kind))
+        .collect()
 }

@@ -19,7 +19,9 @@
 use std::sync::Arc;
 
 use futures::{SinkExt, StreamExt};
+use genesys_notify_core::diagnosis::Transport;
 use genesys_notify_core::event;
+use genesys_notify_core::session::CloseInfo;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -57,16 +59,17 @@ pub(crate) enum SocketEvent<K> {
     Closed(K, Closed),
 }
 
-/// How a socket ended.
+/// How a socket ended: the core's [`CloseInfo`], and a detail for the logs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Closed {
-    /// The close code the server sent, if it sent a close frame.
-    pub code: Option<u16>,
-    /// The reason the server gave, or what went wrong locally.
-    pub reason: String,
-    /// Whether the handshake ever completed.
-    pub was_open: bool,
+    /// What the session needs to know.
+    pub info: CloseInfo,
+    /// What happened, in words, for a log line.
+    pub detail: String,
 }
+
+/// How long the TCP, TLS and WebSocket handshakes may take together.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 enum Outgoing {
     Text(String),
@@ -135,15 +138,18 @@ async fn run<K: Copy>(
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_WIRE_MESSAGE_LEN))
         .max_frame_size(Some(MAX_WIRE_MESSAGE_LEN));
-    let connected =
-        connect_async_tls_with_config(uri, Some(config), true, Some(Connector::Rustls(tls))).await;
-    let mut socket = match connected {
-        Ok((socket, _response)) => socket,
-        Err(e) => {
+    let connect =
+        connect_async_tls_with_config(uri, Some(config), true, Some(Connector::Rustls(tls)));
+    let mut socket = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+        Ok(Ok((socket, _response))) => socket,
+        Ok(Err(e)) => return failed(&e),
+        Err(_) => {
             return Closed {
-                code: None,
-                reason: describe(&e),
-                was_open: false,
+                info: CloseInfo::Transport(Transport::Timeout),
+                detail: format!(
+                    "no WebSocket handshake within {}s",
+                    CONNECT_TIMEOUT.as_secs()
+                ),
             };
         }
     };
@@ -155,7 +161,7 @@ async fn run<K: Copy>(
             outgoing = queue.recv() => match outgoing {
                 Some(Outgoing::Text(text)) => {
                     if let Err(e) = socket.send(Message::text(text)).await {
-                        return Closed { code: None, reason: describe(&e), was_open: true };
+                        return failed(&e);
                     }
                 }
                 Some(Outgoing::Close) | None => {
@@ -170,20 +176,18 @@ async fn run<K: Copy>(
                     Some(Ok(Message::Binary(bytes))) => frame(id, bytes),
                     Some(Ok(Message::Close(close))) => {
                         return Closed {
-                            code: close.as_ref().map(|c| u16::from(c.code)),
-                            reason: close.map(|c| c.reason.to_string()).unwrap_or_default(),
-                            was_open: true,
+                            info: CloseInfo::Peer { code: close.as_ref().map(|c| u16::from(c.code)) },
+                            detail: close
+                                .map(|c| format!("closed by the server ({}: {})", c.code, c.reason))
+                                .unwrap_or_else(|| "closed by the server".to_owned()),
                         };
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                    Some(Err(e)) => {
-                        return Closed { code: None, reason: describe(&e), was_open: true };
-                    }
+                    Some(Err(e)) => return failed(&e),
                     None => {
                         return Closed {
-                            code: None,
-                            reason: "the connection ended without a close frame".to_owned(),
-                            was_open: true,
+                            info: CloseInfo::Transport(Transport::Closed),
+                            detail: "the connection ended without a close frame".to_owned(),
                         };
                     }
                 };
@@ -205,9 +209,37 @@ fn frame<K>(id: K, bytes: Bytes) -> SocketEvent<K> {
 
 fn local_close(reason: &str) -> Closed {
     Closed {
-        code: None,
-        reason: reason.to_owned(),
-        was_open: true,
+        info: CloseInfo::Peer { code: None },
+        detail: reason.to_owned(),
+    }
+}
+
+/// What a tungstenite error means to the session.
+fn failed(e: &tungstenite::Error) -> Closed {
+    let info = match e {
+        tungstenite::Error::Http(response) => CloseInfo::Refused {
+            status: response.status().as_u16(),
+        },
+        tungstenite::Error::Tls(_) => CloseInfo::Transport(Transport::Tls),
+        tungstenite::Error::Io(io) => CloseInfo::Transport(match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => Transport::Connect,
+            std::io::ErrorKind::TimedOut => Transport::Timeout,
+            std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::BrokenPipe => Transport::Closed,
+            // The resolver's failures surface as uncategorised I/O errors.
+            _ if io.to_string().contains("lookup") => Transport::Dns,
+            _ => Transport::Other,
+        }),
+        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+            CloseInfo::Transport(Transport::Closed)
+        }
+        _ => CloseInfo::Transport(Transport::Other),
+    };
+    Closed {
+        info,
+        detail: describe(e),
     }
 }
 

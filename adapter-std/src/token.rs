@@ -24,6 +24,8 @@ use futures::future::BoxFuture;
 use genesys_notify_core::request::{self, Request, TokenResponse};
 use genesys_notify_core::secret::Secret;
 
+pub use genesys_notify_core::session::TokenKind;
+
 use crate::SecretString;
 use crate::http::{HttpClient, HttpResponse, TransportError};
 
@@ -46,19 +48,6 @@ pub struct Token {
     pub access_token: SecretString,
     /// How long it is valid from now, if known (`expires_in`).
     pub expires_in: Option<Duration>,
-}
-
-/// What kind of token a provider hands out; the session plans refreshes by it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TokenKind {
-    /// A user token (authorization code, refresh token): `/users/me` and the user's own
-    /// conversations are available for resync.
-    User,
-    /// A client-credentials token: no user.
-    ClientCredentials,
-    /// A token from elsewhere that cannot be renewed here.
-    Static,
 }
 
 /// Why no token was obtained.
@@ -111,6 +100,16 @@ pub trait TokenProvider: Send + Sync + 'static {
 
     /// Gets a token, using `http` for the token endpoint of the client's environment.
     fn fetch<'a>(&'a self, http: &'a HttpClient) -> BoxFuture<'a, Result<Token, TokenFetchError>>;
+}
+
+impl<P: TokenProvider + ?Sized> TokenProvider for Box<P> {
+    fn kind(&self) -> TokenKind {
+        (**self).kind()
+    }
+
+    fn fetch<'a>(&'a self, http: &'a HttpClient) -> BoxFuture<'a, Result<Token, TokenFetchError>> {
+        (**self).fetch(http)
+    }
 }
 
 /// The OAuth client-credentials grant.

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
     let exit = runtime.block_on(async move {
         let work = async {
             match cli.command {
+                Command::Watch(args) => cli::watch::run(args).await,
                 Command::Doctor(args) => cli::doctor::run(args).await,
                 Command::Topics(args) => cli::topics::run(args),
                 Command::Replay(args) => cli::replay::run(args).await,

@@ -3,6 +3,8 @@
 pub mod doctor;
 pub mod replay;
 pub mod topics;
+pub mod view;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,6 +52,9 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Connect to Genesys Cloud and watch notifications for agents or topics.
+    #[command(after_help = format!("{CREDENTIALS_HELP}\n\n{EXIT_CODES}"))]
+    Watch(WatchArgs),
     /// Find out why notifications fail (403 or 401 on channels or subscriptions), with a fix
     /// for each problem found.
     #[command(after_help = format!("{CREDENTIALS_HELP}\n\n{EXIT_CODES}"))]
@@ -60,6 +65,38 @@ pub enum Command {
     /// Feed recorded notification frames to the agent model and print what each one does.
     #[command(after_help = format!("{REPLAY_HELP}\n\n{EXIT_CODES}"))]
     Replay(ReplayArgs),
+}
+
+/// Options of `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Where the org lives: a region (eu-west-1), a domain (mypurecloud.ie), or a local base
+    /// URL of a simulated cloud (http://127.0.0.1:PORT).
+    #[arg(long, short = 'e', value_name = "REGION|DOMAIN|URL")]
+    pub environment: String,
+
+    /// An agent to follow (their user id); repeat for several. Subscribes to the agent's
+    /// conversations, presence and routing status, and prints their activity.
+    #[arg(long = "user", short = 'u', value_name = "ID")]
+    pub users: Vec<String>,
+
+    /// A further topic to subscribe to, exactly as Genesys spells it; repeat for several.
+    #[arg(long = "topic", short = 't', value_name = "TOPIC")]
+    pub topics: Vec<String>,
+
+    /// Print one JSON line per item on stdout instead of the light:
+    /// {"kind":"event"|"agent"|"connection"|"diagnosis", ...}.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Stop after this many seconds, with exit status 0.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<u64>,
+
+    /// Reconnect when the server has been silent this long (heartbeats arrive about every
+    /// 30 s). Default: the library's tolerance of two and a half heartbeat intervals.
+    #[arg(long, value_name = "SECS")]
+    pub heartbeat_timeout: Option<u64>,
 }
 
 /// Options of `doctor`.

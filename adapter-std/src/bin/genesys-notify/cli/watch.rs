@@ -1,0 +1,95 @@
+//! `genesys-notify watch`: the client, live, against Genesys Cloud (or a simulated cloud).
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use genesys_notify::core::diagnosis::Correction;
+use genesys_notify::terminal::FRAME_INTERVAL;
+use genesys_notify::{ClientBuilder, Environment, Item, Notifications, token};
+
+use super::view::View;
+use super::{Exit, WatchArgs, usage_error};
+
+/// Runs the command.
+pub async fn run(args: WatchArgs) -> Exit {
+    let environment = match Environment::parse(&args.environment) {
+        Ok(environment) => environment,
+        Err(e) => {
+            let advice = Correction::find_in(&args.environment)
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default();
+            return usage_error(format_args!(
+                "--environment {:?}: {e}.{advice}",
+                args.environment
+            ));
+        }
+    };
+    if args.users.is_empty() && args.topics.is_empty() {
+        return usage_error("name an agent with --user, or a topic with --topic");
+    }
+    let provider = match token::from_env() {
+        Ok(provider) => provider,
+        Err(e) => return usage_error(e),
+    };
+    let mut builder = ClientBuilder::new(environment).token_provider(provider);
+    for user in &args.users {
+        builder = builder.agent(user);
+    }
+    for topic in &args.topics {
+        builder = builder.topic(topic);
+    }
+    if let Some(secs) = args.heartbeat_timeout {
+        builder = builder.heartbeat_timeout(Duration::from_secs(secs));
+    }
+    let notifications = match builder.start() {
+        Ok(notifications) => notifications,
+        Err(e) => return usage_error(e),
+    };
+    let view = View::new(args.json, args.users.first().cloned());
+    follow(notifications, view, args.duration.map(Duration::from_secs)).await
+}
+
+/// Shows items until the stream ends, `duration` elapses or stdout closes.
+///
+/// Exits [`Exit::Blocked`] if the session stopped, [`Exit::Success`] otherwise.
+pub async fn follow(
+    mut notifications: Notifications,
+    mut view: View,
+    duration: Option<Duration>,
+) -> Exit {
+    let deadline = duration.map(|d| tokio::time::Instant::now() + d);
+    let until_deadline = async {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(until_deadline);
+    let mut frames = tokio::time::interval(FRAME_INTERVAL);
+    frames.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut stopped = false;
+    loop {
+        tokio::select! {
+            item = notifications.next() => match item {
+                Some(item) => {
+                    stopped |= matches!(item, Item::Stopped(_));
+                    if view.show(&item).is_err() {
+                        return Exit::Success;
+                    }
+                }
+                None => break,
+            },
+            () = &mut until_deadline => return Exit::Success,
+            _ = frames.tick(), if view.is_light() => {
+                if view.redraw().is_err() {
+                    return Exit::Success;
+                }
+            }
+        }
+    }
+    if stopped {
+        Exit::Blocked
+    } else {
+        Exit::Success
+    }
+}

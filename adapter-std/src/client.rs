@@ -1,0 +1,596 @@
+//! The client: a builder, and the runner task that drives the core's session.
+//!
+//! The runner is the loop in the core's `session` docs with tokio underneath: it selects over
+//! the socket tasks' frames, finished requests and token fetches, the session's deadline and
+//! the consumer going away; hands what happened to the session; then drains the session's
+//! transmits (performing each) and events (forwarding each as an [`Item`]). It holds no protocol
+//! rule of its own: when to reconnect, what a 403 means and which events are duplicates are all
+//! the session's decisions.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::Stream;
+use genesys_notify_core::backoff::Backoff;
+use genesys_notify_core::diagnosis::Transport;
+use genesys_notify_core::request::Auth;
+use genesys_notify_core::session::{
+    Config, ConfigError, ConnectionInfo, Inbound, Notice, RequestId, Session, SessionEvent,
+    SocketId, TokenFailure, Transmit,
+};
+use genesys_notify_core::{BufferTooSmall, Instant};
+use tokio::sync::mpsc;
+use tokio::task::{JoinHandle, JoinSet};
+use tracing::{debug, info, trace, warn};
+
+use crate::http::{HttpClient, HttpClientError, HttpResponse, TransportError, bearer};
+use crate::item::{AgentUpdate, ConnectionUpdate, Item, Notification};
+use crate::socket::{self, SocketEvent, SocketHandle};
+use crate::token::{Token, TokenFetchError, TokenProvider};
+use crate::{Environment, SecretString, tls};
+
+/// The most agents one client follows.
+///
+/// Each agent takes three of the 1 000 topics a channel may hold (conversations, presence,
+/// routing status), so 333 agents fill one channel; a larger fleet needs several clients.
+pub const MAX_AGENTS: usize = 333;
+
+/// How many items may wait for the consumer before the runner waits too.
+///
+/// The default of [`ClientBuilder::item_capacity`]. Waiting stops the runner reading sockets,
+/// which lets TCP push back on the server: a slow consumer costs latency, never unbounded memory.
+pub const DEFAULT_ITEM_CAPACITY: usize = 1024;
+
+/// The transmit buffer's first size: the session's own advice for one agent.
+const TRANSMIT_BUF: usize = 2048;
+
+/// The largest transmit buffer the runner grows to when the session asks for more: a PUT of a
+/// full channel (1 000 topics, at most 200 characters each, JSON-quoted) fits in 256 KiB.
+const MAX_TRANSMIT_BUF: usize = 256 * 1024;
+
+/// Sets up a [`Notifications`] stream.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use futures::StreamExt;
+/// use genesys_notify::{ClientBuilder, Environment, Item, token};
+///
+/// let mut notifications = ClientBuilder::new(Environment::parse("eu-west-1")?)
+///     .token_provider(token::from_env()?)
+///     .agent("8a5b1f7c-1d2e-4f00-9a1b-0c2d3e4f5a6b")
+///     .start()?;
+/// while let Some(item) = notifications.next().await {
+///     if let Item::Agent(update) = item {
+///         println!("{} is {} (stale: {})", update.user_id, update.activity, update.stale);
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+pub struct ClientBuilder {
+    environment: Environment,
+    provider: Option<Box<dyn TokenProvider>>,
+    agents: Vec<String>,
+    topics: Vec<String>,
+    heartbeat_interval: Option<Duration>,
+    heartbeat_timeout: Option<Duration>,
+    pong_timeout: Option<Duration>,
+    renew_after: Option<Duration>,
+    rollover_overlap: Option<Duration>,
+    backoff: Option<(Duration, Duration)>,
+    item_capacity: usize,
+    tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// Why a client could not start. Each is a configuration mistake: fix it and start again.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StartError {
+    /// No token provider was given: call [`ClientBuilder::token_provider`].
+    NoCredentials,
+    /// The session refused the configuration (no agent, a bad id or topic, bad timings).
+    Config(ConfigError),
+    /// More agents than [`MAX_AGENTS`]: split them over several clients.
+    TooManyAgents {
+        /// How many were given.
+        given: usize,
+    },
+    /// The HTTP client could not be built.
+    Http(HttpClientError),
+    /// TLS could not be set up.
+    Tls(tls::TlsConfigError),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::NoCredentials => {
+                f.write_str("no token provider: give the client credentials or a token")
+            }
+            StartError::Config(e) => e.fmt(f),
+            StartError::TooManyAgents { given } => write!(
+                f,
+                "{given} agents given; one client follows at most {MAX_AGENTS} (one channel's \
+                 topic budget): split them over several clients"
+            ),
+            StartError::Http(e) => e.fmt(f),
+            StartError::Tls(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl ClientBuilder {
+    /// A client for `environment` (a region, or a simulated cloud's base URL).
+    pub fn new(environment: Environment) -> Self {
+        Self {
+            environment,
+            provider: None,
+            agents: Vec::new(),
+            topics: Vec::new(),
+            heartbeat_interval: None,
+            heartbeat_timeout: None,
+            pong_timeout: None,
+            renew_after: None,
+            rollover_overlap: None,
+            backoff: None,
+            item_capacity: DEFAULT_ITEM_CAPACITY,
+            tls: None,
+        }
+    }
+
+    /// Where access tokens come from (see [`crate::token`]).
+    pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
+        self.provider = Some(Box::new(provider));
+        self
+    }
+
+    /// Follows an agent (their Genesys user id): their activity arrives as [`Item::Agent`].
+    pub fn agent(mut self, user_id: impl Into<String>) -> Self {
+        self.agents.push(user_id.into());
+        self
+    }
+
+    /// Subscribes to a further topic; its events arrive as [`Item::Event`] (at most
+    /// [`MAX_EXTRA_TOPICS`](genesys_notify_core::session::MAX_EXTRA_TOPICS)).
+    pub fn topic(mut self, topic: impl Into<String>) -> Self {
+        self.topics.push(topic.into());
+        self
+    }
+
+    /// How often the server sends heartbeats (30 s for Genesys); also sets the silence
+    /// tolerance to two and a half intervals.
+    pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
+        self.heartbeat_interval = Some(interval);
+        self
+    }
+
+    /// How long the socket may be silent before the client pings, then reconnects.
+    pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
+        self.heartbeat_timeout = Some(timeout);
+        self
+    }
+
+    /// How long to wait for any frame after a ping before reconnecting.
+    pub fn pong_timeout(mut self, timeout: Duration) -> Self {
+        self.pong_timeout = Some(timeout);
+        self
+    }
+
+    /// When to replace the channel, counted from its creation (23 h by default; channels live 24 h).
+    pub fn renew_after(mut self, after: Duration) -> Self {
+        self.renew_after = Some(after);
+        self
+    }
+
+    /// How long the old socket stays open after its replacement connects, during a rollover.
+    pub fn rollover_overlap(mut self, overlap: Duration) -> Self {
+        self.rollover_overlap = Some(overlap);
+        self
+    }
+
+    /// The reconnection backoff: full jitter, doubling from `base` up to `cap`.
+    pub fn backoff(mut self, base: Duration, cap: Duration) -> Self {
+        self.backoff = Some((base, cap));
+        self
+    }
+
+    /// How many items may wait for the consumer (see [`DEFAULT_ITEM_CAPACITY`]).
+    pub fn item_capacity(mut self, capacity: usize) -> Self {
+        self.item_capacity = capacity.max(1);
+        self
+    }
+
+    /// Uses this TLS configuration instead of the Mozilla roots (a private CA, a test server).
+    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Validates the configuration and starts the client in a task of the current tokio
+    /// runtime. Items arrive on the returned stream; dropping it stops the client.
+    pub fn start(self) -> Result<Notifications, StartError> {
+        let provider = self.provider.ok_or(StartError::NoCredentials)?;
+        if self.agents.len() > MAX_AGENTS {
+            return Err(StartError::TooManyAgents {
+                given: self.agents.len(),
+            });
+        }
+        let mut config = Config::new(self.environment.clone(), provider.kind())
+            .random_seed(RandomState::new().hash_one(std::process::id()));
+        if let Some(d) = self.heartbeat_interval {
+            config = config.heartbeat_interval(d.into());
+        }
+        if let Some(d) = self.heartbeat_timeout {
+            config = config.heartbeat_timeout(d.into());
+        }
+        if let Some(d) = self.pong_timeout {
+            config = config.pong_timeout(d.into());
+        }
+        if let Some(d) = self.renew_after {
+            config = config.renew_after(d.into());
+        }
+        if let Some(d) = self.rollover_overlap {
+            config = config.rollover_overlap(d.into());
+        }
+        if let Some((base, cap)) = self.backoff {
+            config = config.backoff(Backoff::new(base.into(), cap.into()));
+        }
+        for topic in &self.topics {
+            config = config.extra_topic(topic).map_err(StartError::Config)?;
+        }
+        let agents: Vec<&str> = self.agents.iter().map(String::as_str).collect();
+        let session =
+            Box::new(Session::<MAX_AGENTS>::new(config, &agents).map_err(StartError::Config)?);
+        let http = HttpClient::new(self.environment).map_err(StartError::Http)?;
+        let tls = match self.tls {
+            Some(tls) => tls,
+            None => tls::client_config().map_err(StartError::Tls)?,
+        };
+        let (items, receiver) = mpsc::channel(self.item_capacity);
+        let runner = Runner {
+            session,
+            agents: self.agents,
+            provider: Arc::from(provider),
+            http,
+            tls,
+            items,
+            origin: tokio::time::Instant::now(),
+            bearer: None,
+            sockets: HashMap::new(),
+            tasks: JoinSet::new(),
+            buf: vec![0; TRANSMIT_BUF],
+            pending: Vec::new(),
+            last_connection: None,
+        };
+        Ok(Notifications {
+            items: receiver,
+            task: tokio::spawn(runner.run()),
+        })
+    }
+}
+
+/// The stream of [`Item`]s of a running client. Dropping it stops the client and closes its
+/// sockets.
+#[derive(Debug)]
+pub struct Notifications {
+    items: mpsc::Receiver<Item>,
+    task: JoinHandle<()>,
+}
+
+impl Stream for Notifications {
+    type Item = Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Item>> {
+        self.items.poll_recv(cx)
+    }
+}
+
+impl Drop for Notifications {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// What a spawned request or token fetch finished with.
+enum Done {
+    Token(Result<Token, TokenFetchError>),
+    Http(RequestId, Result<HttpResponse, TransportError>),
+}
+
+/// The task that owns the session and every connection.
+struct Runner {
+    session: Box<Session<MAX_AGENTS>>,
+    agents: Vec<String>,
+    provider: Arc<dyn TokenProvider>,
+    http: HttpClient,
+    tls: Arc<rustls::ClientConfig>,
+    items: mpsc::Sender<Item>,
+    origin: tokio::time::Instant,
+    /// `Bearer <token>`: the only place the token is kept, and the only place it goes.
+    bearer: Option<SecretString>,
+    sockets: HashMap<SocketId, SocketHandle>,
+    tasks: JoinSet<Done>,
+    buf: Vec<u8>,
+    /// Items produced by an input, sent before the session's own events.
+    pending: Vec<Item>,
+    /// The last connection state forwarded: health and connection events often repeat it.
+    last_connection: Option<ConnectionUpdate>,
+}
+
+impl Runner {
+    fn now(&self) -> Instant {
+        let elapsed = self.origin.elapsed().as_millis();
+        Instant::from_millis(u64::try_from(elapsed).unwrap_or(u64::MAX))
+    }
+
+    fn to_tokio(&self, at: Instant) -> tokio::time::Instant {
+        self.origin + Duration::from_millis(at.as_millis())
+    }
+
+    async fn run(mut self) {
+        let (socket_events, mut inbound) = mpsc::channel(socket::INBOUND_QUEUE);
+        loop {
+            if !self.drain(&socket_events).await {
+                return;
+            }
+            let deadline = self.session.poll_timeout().map(|at| self.to_tokio(at));
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                Some(event) = inbound.recv() => self.handle_socket(event),
+                Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => match done {
+                    Ok(done) => self.handle_done(done),
+                    // A request task panicked or was cancelled; the session's own timeout
+                    // will retry the step.
+                    Err(e) => warn!("a request task ended abnormally: {e}"),
+                },
+                () = sleep => {
+                    let now = self.now();
+                    self.session.handle_timeout(now);
+                }
+                () = self.items.closed() => {
+                    debug!("the consumer dropped the stream; stopping");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Performs every transmit and forwards every event; `false` once the session stopped or
+    /// the consumer went away.
+    async fn drain(&mut self, socket_events: &mpsc::Sender<SocketEvent<SocketId>>) -> bool {
+        loop {
+            let now = self.now();
+            while let Some(transmit) = self.session.poll_transmit(now, &mut self.buf) {
+                match transmit {
+                    Transmit::FetchToken { reason } => {
+                        debug!(%reason, "fetching a token");
+                        let provider = Arc::clone(&self.provider);
+                        let http = self.http.clone();
+                        self.tasks
+                            .spawn(async move { Done::Token(provider.fetch(&http).await) });
+                    }
+                    Transmit::Http { id, request } => {
+                        let prepared = self.http.prepare(&request);
+                        debug!(%id, method = %prepared.method(), url = prepared.url(), "request");
+                        let authorization = match request.auth {
+                            Auth::Bearer => self.bearer.clone(),
+                            _ => None,
+                        };
+                        let http = self.http.clone();
+                        self.tasks.spawn(async move {
+                            Done::Http(id, http.send(&prepared, authorization.as_ref()).await)
+                        });
+                    }
+                    Transmit::Connect { socket, uri } => {
+                        info!(%socket, uri, "connecting the notification socket");
+                        let handle = socket::spawn(
+                            socket,
+                            uri.to_owned(),
+                            Arc::clone(&self.tls),
+                            socket_events.clone(),
+                        );
+                        self.sockets.insert(socket, handle);
+                    }
+                    Transmit::Send { socket, text } => {
+                        trace!(%socket, "sending a frame");
+                        if let Some(handle) = self.sockets.get(&socket) {
+                            handle.send(String::from_utf8_lossy(text).into_owned());
+                        }
+                    }
+                    Transmit::Close { socket } => {
+                        debug!(%socket, "closing the socket");
+                        if let Some(handle) = self.sockets.get(&socket) {
+                            handle.close();
+                        }
+                    }
+                    other => debug!(?other, "a transmit this runner does not know"),
+                }
+            }
+            let mut grew = false;
+            let mut stopped = false;
+            let mut items = std::mem::take(&mut self.pending);
+            while let Some(event) = self.session.poll_event() {
+                match event {
+                    SessionEvent::BufferTooSmall(BufferTooSmall { needed, .. }) => {
+                        if needed <= MAX_TRANSMIT_BUF && needed > self.buf.len() {
+                            self.buf.resize(needed, 0);
+                            grew = true;
+                        } else {
+                            warn!(
+                                needed,
+                                "the session needs a transmit buffer beyond the limit"
+                            );
+                        }
+                    }
+                    SessionEvent::Stopped(reason) => {
+                        warn!(%reason, "the session stopped");
+                        items.push(Item::Stopped(reason));
+                        stopped = true;
+                    }
+                    other => items.extend(self.item(other)),
+                }
+            }
+            for item in items {
+                if self.items.send(item).await.is_err() {
+                    return false;
+                }
+            }
+            if stopped {
+                return false;
+            }
+            if !grew {
+                return true;
+            }
+        }
+    }
+
+    /// The item a session event becomes, if it tells the consumer anything new.
+    fn item(&mut self, event: SessionEvent) -> Option<Item> {
+        match event {
+            SessionEvent::AgentChanged {
+                agent,
+                activity,
+                stale,
+            } => {
+                let user_id = self.agents.get(agent)?.clone();
+                info!(user = %user_id, %activity, stale, "agent changed");
+                Some(Item::Agent(AgentUpdate {
+                    user_id,
+                    activity,
+                    stale,
+                }))
+            }
+            SessionEvent::Health(health) => {
+                info!(%health, "health");
+                self.connection_item(self.session.connection(), None)
+            }
+            SessionEvent::Connection(info) => self.connection_item(info, None),
+            SessionEvent::Notice(notice) => {
+                info!(%notice, "notice");
+                self.connection_item(self.session.connection(), Some(notice))
+            }
+            SessionEvent::Diagnosis(diagnosis) => {
+                warn!(%diagnosis, "diagnosis");
+                Some(Item::Diagnosis(diagnosis))
+            }
+            other => {
+                debug!(?other, "a session event this runner does not forward");
+                None
+            }
+        }
+    }
+
+    /// A connection item, unless it would repeat the last one word for word.
+    fn connection_item(&mut self, info: ConnectionInfo, notice: Option<Notice>) -> Option<Item> {
+        let update = ConnectionUpdate {
+            health: self.session.health(),
+            channel_id: info.channel_id.as_str().to_owned(),
+            live: info.live,
+            expires_at: info.expires.map(|at| self.to_tokio(at)),
+            last_heartbeat: info.last_heartbeat.map(|at| self.to_tokio(at)),
+            reconnects: info.reconnects,
+            notice,
+        };
+        if notice.is_none() && self.last_connection.as_ref() == Some(&update) {
+            return None;
+        }
+        self.last_connection = Some(ConnectionUpdate {
+            notice: None,
+            ..update.clone()
+        });
+        Some(Item::Connection(update))
+    }
+
+    fn handle_socket(&mut self, event: SocketEvent<SocketId>) {
+        let now = self.now();
+        match event {
+            SocketEvent::Open(socket) => {
+                debug!(%socket, "socket open");
+                self.session.handle_socket_open(now, socket);
+            }
+            SocketEvent::Frame(socket, frame) => self.handle_frame(now, socket, frame),
+            SocketEvent::TooLarge(socket, len) => {
+                self.session.handle_socket_frame_too_large(now, socket, len);
+            }
+            SocketEvent::Closed(socket, closed) => {
+                info!(%socket, detail = closed.detail, "socket closed");
+                self.sockets.remove(&socket);
+                self.session.handle_socket_closed(now, socket, closed.info);
+            }
+        }
+    }
+
+    fn handle_frame(&mut self, now: Instant, socket: SocketId, frame: Bytes) {
+        match self.session.handle_socket_frame(now, socket, &frame) {
+            Inbound::Deliver(event) => {
+                let notification = Notification::new(frame.clone(), &event);
+                trace!(
+                    kind = notification.kind(),
+                    topic = notification.topic(),
+                    "event"
+                );
+                self.pending.push(Item::Event(notification));
+            }
+            Inbound::Suppressed(why) => trace!(?why, "frame suppressed"),
+            Inbound::Invalid(error) => debug!(%error, "invalid frame"),
+            _ => {}
+        }
+    }
+
+    fn handle_done(&mut self, done: Done) {
+        let now = self.now();
+        match done {
+            Done::Token(Ok(token)) => {
+                self.bearer = Some(bearer(&token.access_token));
+                let expires_in = token
+                    .expires_in
+                    .map_or(genesys_notify_core::Duration::MAX, Into::into);
+                debug!(%expires_in, "token");
+                self.session.handle_token(now, expires_in);
+            }
+            Done::Token(Err(error)) => {
+                warn!(%error, "no token");
+                let failure = match &error {
+                    TokenFetchError::Rejected {
+                        status,
+                        body,
+                        retry_after,
+                    } => TokenFailure::Status {
+                        status: *status,
+                        retry_after: retry_after.map(Into::into),
+                        body,
+                    },
+                    TokenFetchError::Transport(e) => TokenFailure::Transport(e.kind()),
+                    TokenFetchError::Malformed(_) => TokenFailure::Transport(Transport::Other),
+                    _ => TokenFailure::Unavailable,
+                };
+                self.session.handle_token_failure(now, failure);
+            }
+            Done::Http(id, Ok(response)) => {
+                debug!(%id, status = response.status, "response");
+                self.session.handle_response(
+                    now,
+                    id,
+                    response.status,
+                    response.retry_after.map(Into::into),
+                    &response.body,
+                );
+            }
+            Done::Http(id, Err(error)) => {
+                debug!(%id, %error, "request failed");
+                self.session.handle_request_failed(now, id, error.kind());
+            }
+        }
+    }
+}
