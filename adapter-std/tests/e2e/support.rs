@@ -1,0 +1,120 @@
+//! A simulated cloud, a client against it, and bounded waits on the client's stream.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use genesys_notify::core::agent::Activity;
+use genesys_notify::core::light::Health;
+use genesys_notify::core::secret::Secret;
+use genesys_notify::token::ClientCredentials;
+use genesys_notify::{ClientBuilder, Environment, Item, Notifications};
+use genesys_sim::org::{DEMO_AGENT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use genesys_sim::{Sim, SimBuilder};
+
+/// The simulator's heartbeat interval in these tests.
+pub const HEARTBEAT: Duration = Duration::from_millis(200);
+
+/// The longest any single expectation may take before the test fails.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+/// A simulator with short intervals.
+pub fn sim() -> SimBuilder {
+    Sim::builder().heartbeat_interval(HEARTBEAT)
+}
+
+/// A client for the demo agent with the demo client credentials, tuned to the short intervals.
+pub fn client(sim: &Sim) -> ClientBuilder {
+    let environment = Environment::parse(&sim.base_url()).expect("the simulator's base URL");
+    ClientBuilder::new(environment)
+        .token_provider(ClientCredentials::new(
+            DEMO_CLIENT_ID,
+            Secret::new(DEMO_CLIENT_SECRET.to_owned()),
+        ))
+        .agent(DEMO_AGENT_ID)
+        .heartbeat_interval(HEARTBEAT)
+        .pong_timeout(Duration::from_millis(400))
+        .backoff(Duration::from_millis(20), Duration::from_millis(200))
+}
+
+/// A running client and everything it said so far.
+pub struct Watch {
+    pub stream: Notifications,
+    pub seen: Vec<Item>,
+}
+
+impl Watch {
+    pub fn start(builder: ClientBuilder) -> Self {
+        Self {
+            stream: builder.start().expect("the client starts"),
+            seen: Vec::new(),
+        }
+    }
+
+    /// The next item satisfying `wanted`, within [`PATIENCE`]; panics with what was seen.
+    pub async fn until(&mut self, what: &str, wanted: impl Fn(&Item) -> bool) -> Item {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Ok(Some(item)) => {
+                    self.seen.push(item.clone());
+                    if wanted(&item) {
+                        return item;
+                    }
+                }
+                Ok(None) => panic!(
+                    "the stream ended while waiting for {what}; seen: {:#?}",
+                    self.seen
+                ),
+                Err(_) => panic!("no {what} within {PATIENCE:?}; seen: {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// Waits until the demo agent's activity is `activity`, with the state trusted (not stale).
+    pub async fn activity(&mut self, activity: Activity) {
+        self.until(
+            &format!("the agent {activity}"),
+            |item| matches!(item, Item::Agent(a) if a.activity == activity && !a.stale),
+        )
+        .await;
+    }
+
+    /// Waits until the connection is live, and returns its channel id.
+    pub async fn live(&mut self) -> String {
+        match self
+            .until(
+                "a live connection",
+                |item| matches!(item, Item::Connection(c) if c.health == Health::Live && c.live),
+            )
+            .await
+        {
+            Item::Connection(c) => c.channel_id,
+            _ => unreachable!("until returns what it matched"),
+        }
+    }
+
+    /// Waits until a live connection on a channel other than `old`, and returns its id.
+    pub async fn live_on_another_channel(&mut self, old: &str) -> String {
+        match self
+            .until("a live connection on a new channel", |item| {
+                matches!(item, Item::Connection(c)
+                    if c.health == Health::Live && c.live && c.channel_id != old)
+            })
+            .await
+        {
+            Item::Connection(c) => c.channel_id,
+            _ => unreachable!("until returns what it matched"),
+        }
+    }
+
+    /// Collects items for `period`, then returns the ones seen in that period.
+    pub async fn collect_for(&mut self, period: Duration) -> Vec<Item> {
+        let deadline = tokio::time::Instant::now() + period;
+        let mut collected = Vec::new();
+        while let Ok(Some(item)) = tokio::time::timeout_at(deadline, self.stream.next()).await {
+            self.seen.push(item.clone());
+            collected.push(item);
+        }
+        collected
+    }
+}
