@@ -60,7 +60,9 @@ const MAX_TRANSMIT_BUF: usize = 256 * 1024;
 /// use futures::StreamExt;
 /// use genesys_notify::{ClientBuilder, Environment, Item, token};
 ///
-/// let mut notifications = ClientBuilder::new(Environment::parse("eu-west-1")?)
+/// // The core is no_std: its errors implement Display, not std::error::Error.
+/// let environment = Environment::parse("eu-west-1").map_err(|e| e.to_string())?;
+/// let mut notifications = ClientBuilder::new(environment)
 ///     .token_provider(token::from_env()?)
 ///     .agent("8a5b1f7c-1d2e-4f00-9a1b-0c2d3e4f5a6b")
 ///     .start()?;
