@@ -56,8 +56,8 @@ impl TerminalLight {
         }
     }
 
-    /// The text that redraws the light and `status` in place: the cursor goes back over the
-    /// previous drawing first. Write it to the terminal as is.
+    /// The text that redraws the light and `status` (one or more lines) in place: the cursor
+    /// goes back over the previous drawing first. Write it to the terminal as is.
     pub fn draw(&mut self, status: &str) -> String {
         let since = Duration::from(self.since.elapsed());
         let mut out = String::new();
@@ -68,7 +68,7 @@ impl TerminalLight {
         out.push_str(&ring(&self.look, since));
         let _ = writeln!(out, "  {}", label(self.health, self.activity));
         let _ = writeln!(out, "  {status}");
-        self.lines_drawn = 2;
+        self.lines_drawn = 1 + status.split('\n').count();
         out
     }
 }

@@ -192,3 +192,26 @@ fn went_stale_after_going_live(seen: &[Item]) -> bool {
                 || matches!(item, Item::Agent(a) if a.stale)
         })
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "core session bug, reported: when both sockets drop during a rollover's overlap the \
+            session schedules nothing more (no reconnect, no timer)"]
+async fn both_sockets_dropping_during_a_rollover_still_reconnects() {
+    let sim = sim()
+        .socket_closing_lead(Duration::from_secs(2))
+        .start()
+        .await
+        .expect("the simulator starts");
+    let mut watch = Watch::start(client(&sim).rollover_overlap(Duration::from_millis(500)));
+    let channel = watch.live().await;
+    assert!(sim.faults().socket_closing(&channel));
+    let replacement = watch.live_on_another_channel(&channel).await;
+    // The old socket is still open (overlap): the network drops both at once.
+    assert_eq!(sim.faults().drop_all_sockets(Disconnect::Reset), 2);
+    watch
+        .until("a live connection after the double drop", |item| {
+            matches!(item, Item::Connection(c) if c.health == Health::Live && c.live
+                && (c.reconnects >= 1 || c.channel_id != replacement))
+        })
+        .await;
+}

@@ -30,6 +30,8 @@ fn main() -> ExitCode {
     let exit = runtime.block_on(async move {
         let work = async {
             match cli.command {
+                #[cfg(feature = "demo")]
+                Command::Demo(args) => cli::demo::run(args).await,
                 Command::Watch(args) => cli::watch::run(args).await,
                 Command::Doctor(args) => cli::doctor::run(args).await,
                 Command::Topics(args) => cli::topics::run(args),

@@ -1,5 +1,7 @@
 //! The command line: arguments, exit codes, logging, and one module per command.
 
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod doctor;
 pub mod replay;
 pub mod topics;
@@ -52,6 +54,11 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a simulated Genesys Cloud in this process and watch the desk light follow a
+    /// scripted agent shift (no account or network needed).
+    #[cfg(feature = "demo")]
+    #[command(after_help = EXIT_CODES)]
+    Demo(DemoArgs),
     /// Connect to Genesys Cloud and watch notifications for agents or topics.
     #[command(after_help = format!("{CREDENTIALS_HELP}\n\n{EXIT_CODES}"))]
     Watch(WatchArgs),
@@ -65,6 +72,16 @@ pub enum Command {
     /// Feed recorded notification frames to the agent model and print what each one does.
     #[command(after_help = format!("{REPLAY_HELP}\n\n{EXIT_CODES}"))]
     Replay(ReplayArgs),
+}
+
+/// Options of `demo`.
+#[cfg(feature = "demo")]
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Run the script once and print one JSON line per change instead of drawing the light
+    /// (the default when stdout is not a terminal).
+    #[arg(long)]
+    pub once: bool,
 }
 
 /// Options of `watch`.

@@ -26,6 +26,7 @@ pub struct View {
     activity: Activity,
     connection: Option<ConnectionUpdate>,
     last_diagnosis: Option<String>,
+    caption: Option<String>,
 }
 
 impl View {
@@ -45,7 +46,13 @@ impl View {
             activity: Activity::Unknown,
             connection: None,
             last_diagnosis: None,
+            caption: None,
         }
+    }
+
+    /// A line shown above the status (the demo's current step).
+    pub fn set_caption(&mut self, caption: String) {
+        self.caption = Some(caption);
     }
 
     /// Whether the view draws the light (and so wants [`View::redraw`] called regularly).
@@ -88,6 +95,10 @@ impl View {
     pub fn redraw(&mut self) -> std::io::Result<()> {
         let status = self.status();
         let (health, activity) = (self.health, self.activity);
+        let status = match &self.caption {
+            Some(caption) => format!("{caption}\n  {status}"),
+            None => status,
+        };
         if let Mode::Light(light) = &mut self.mode {
             light.set(health, activity);
             let mut out = std::io::stdout().lock();
