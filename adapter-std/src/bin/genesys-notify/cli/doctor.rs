@@ -394,7 +394,12 @@ impl Rest<'_> {
                 self.doctor.ctx.environment
             ),
         );
-        let granted = Granted::from_token_info(&info);
+        // A client-credentials token has no scopes, whatever `authorizedScope` says (Genesys may
+        // send an empty list): its roles govern it.
+        let granted = match self.doctor.ctx.token {
+            TokenSource::ClientCredentials => Granted::ClientCredentials,
+            _ => Granted::from_token_info(&info),
+        };
         let operations = CLIENT_OPERATIONS.into_iter().filter(|op| {
             // Client-credentials tokens have no user: "my conversations" does not apply.
             *op != Operation::GetConversations

@@ -1,0 +1,323 @@
+//! The `genesys-notify` binary, run as a person or a script would: help texts, exit codes, and
+//! the JSON lines of `demo`, `watch`, `doctor` and `topics`, against `genesys-sim` on loopback.
+
+use std::process::{Command, Output};
+
+use genesys_sim::Sim;
+use genesys_sim::org::{DEMO_AGENT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use serde_json::Value;
+
+fn genesys_notify(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_genesys-notify"));
+    command.args(args);
+    for name in [
+        "GENESYS_TOKEN",
+        "GENESYS_CLIENT_ID",
+        "GENESYS_CLIENT_SECRET",
+        "GENESYS_REFRESH_TOKEN",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    command.output().expect("the binary runs")
+}
+
+/// Runs the binary on a blocking thread, so the simulator keeps serving meanwhile.
+async fn genesys_notify_async(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        genesys_notify(&args, &env)
+    })
+    .await
+    .expect("the blocking task finishes")
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every stdout line is JSON"))
+        .collect()
+}
+
+const CLIENT: [(&str, &str); 2] = [
+    ("GENESYS_CLIENT_ID", DEMO_CLIENT_ID),
+    ("GENESYS_CLIENT_SECRET", DEMO_CLIENT_SECRET),
+];
+
+#[test]
+fn every_command_has_help_with_the_exit_codes() {
+    for command in [
+        &["--help"][..],
+        &["demo", "--help"],
+        &["watch", "--help"],
+        &["doctor", "--help"],
+        &["topics", "--help"],
+        &["replay", "--help"],
+    ] {
+        let output = genesys_notify(command, &[]);
+        assert!(output.status.success(), "{command:?}");
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(help.contains("Exit status"), "{command:?}: {help}");
+    }
+    let watch = genesys_notify(&["watch", "--help"], &[]);
+    let help = String::from_utf8_lossy(&watch.stdout);
+    for flag in [
+        "--environment",
+        "--user",
+        "--topic",
+        "--json",
+        "--duration",
+        "--heartbeat-timeout",
+        "GENESYS_CLIENT_ID",
+        "GENESYS_CLIENT_SECRET",
+        "GENESYS_TOKEN",
+    ] {
+        assert!(help.contains(flag), "watch --help lacks {flag}");
+    }
+}
+
+#[test]
+fn demo_once_prints_the_shift_as_json_lines_and_exits_zero() {
+    let output = genesys_notify(&["demo", "--once"], &[]);
+    assert!(output.status.success(), "{output:?}");
+    let lines = json_lines(&output);
+    let activities: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["kind"] == "agent" && l["stale"] == false)
+        .filter_map(|l| l["activity"].as_str())
+        .collect();
+    let expected = [
+        "on_queue",
+        "alerting",
+        "on_call",
+        "held",
+        "on_call",
+        "wrap_up",
+        "on_queue",
+        "alerting",
+        "interacting",
+        "wrap_up",
+        "on_queue",
+        "break",
+        "available",
+        "offline",
+    ];
+    let mut rest = activities.iter();
+    for step in expected {
+        assert!(
+            rest.any(|a| *a == step),
+            "{step} missing or out of order in {activities:?}"
+        );
+    }
+    let channels: std::collections::HashSet<&str> = lines
+        .iter()
+        .filter(|l| l["kind"] == "connection")
+        .filter_map(|l| l["channel"].as_str())
+        .collect();
+    assert!(channels.len() >= 2, "the rollover moved to a new channel");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "connection" && l["reconnects"].as_u64() >= Some(1)),
+        "the dropped socket was reconnected"
+    );
+}
+
+#[test]
+fn watch_without_credentials_is_a_usage_error_naming_the_variables() {
+    let output = genesys_notify(
+        &["watch", "--environment", "eu-west-1", "--user", "u-1"],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("GENESYS_CLIENT_ID"), "{error}");
+}
+
+#[test]
+fn an_unknown_environment_is_a_usage_error() {
+    let output = genesys_notify(
+        &["watch", "--environment", "moon-1", "--user", "u-1"],
+        &CLIENT,
+    );
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_json_follows_the_agent_and_exits_zero_after_the_duration() {
+    let sim = Sim::builder()
+        .heartbeat_interval(std::time::Duration::from_millis(300))
+        .start()
+        .await
+        .expect("the simulator starts");
+    let base = sim.base_url();
+    let output = genesys_notify_async(
+        &[
+            "watch",
+            "--environment",
+            &base,
+            "--user",
+            DEMO_AGENT_ID,
+            "--json",
+            "--duration",
+            "2",
+        ],
+        &CLIENT,
+    )
+    .await;
+    assert!(output.status.success(), "{output:?}");
+    let lines = json_lines(&output);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "agent" && l["activity"] == "available" && l["stale"] == false)
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "connection" && l["health"] == "live")
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "event" && l["topic"] == "channel.metadata")
+    );
+    assert!(sim.log().token_leaks().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_with_a_refused_token_stops_with_a_diagnosis_and_exit_one() {
+    let sim = Sim::builder().start().await.expect("the simulator starts");
+    let base = sim.base_url();
+    let output = genesys_notify_async(
+        &[
+            "watch",
+            "--environment",
+            &base,
+            "--user",
+            DEMO_AGENT_ID,
+            "--json",
+            "--duration",
+            "20",
+        ],
+        &[("GENESYS_TOKEN", "not-a-token-the-simulator-issued")],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let lines = json_lines(&output);
+    let last = lines.last().expect("at least the stop");
+    assert_eq!(last["kind"], "diagnosis");
+    assert_eq!(last["action"], "stop");
+    assert!(last["message"].as_str().is_some_and(|m| !m.is_empty()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_passes_a_working_setup() {
+    let sim = Sim::builder().start().await.expect("the simulator starts");
+    let base = sim.base_url();
+    let output = genesys_notify_async(
+        &[
+            "doctor",
+            "--environment",
+            &base,
+            "--user",
+            DEMO_AGENT_ID,
+            "--json",
+        ],
+        &CLIENT,
+    )
+    .await;
+    let lines = json_lines(&output);
+    assert!(output.status.success(), "{lines:#?}");
+    assert!(lines.iter().all(|l| l["status"] != "fail"), "{lines:#?}");
+    for check in ["token", "scopes", "channel", "subscription", "socket"] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l["check"] == check && l["status"] == "ok"),
+            "no passing {check} check in {lines:#?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_names_a_topic_genesys_does_not_have_and_exits_one() {
+    let sim = Sim::builder().start().await.expect("the simulator starts");
+    let base = sim.base_url();
+    let topic = format!("v2.users.{DEMO_AGENT_ID}.telepathy");
+    let output = genesys_notify_async(
+        &[
+            "doctor",
+            "--environment",
+            &base,
+            "--topic",
+            &topic,
+            "--json",
+        ],
+        &CLIENT,
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    let lines = json_lines(&output);
+    assert!(
+        lines.iter().any(|l| l["status"] == "fail"
+            && l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("telepathy"))),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn doctor_corrects_the_wrong_advice_it_is_given() {
+    let output = genesys_notify(
+        &[
+            "doctor",
+            "--environment",
+            "http://127.0.0.1:9",
+            "--topic",
+            "notifications:subscribe",
+            "--json",
+        ],
+        &[("GENESYS_TOKEN", "t")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let lines = json_lines(&output);
+    assert!(lines.iter().any(|l| {
+        l["check"] == "advice"
+            && l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("`notifications`"))
+    }));
+}
+
+#[test]
+fn topics_packs_an_agents_topics_into_one_combined_topic() {
+    let output = genesys_notify(&["topics", "--user", "u-1", "--json"], &[]);
+    assert!(output.status.success());
+    let report = &json_lines(&output)[0];
+    assert_eq!(
+        report["packed"][0],
+        "v2.users.u-1?conversations&presence&routingStatus"
+    );
+    assert_eq!(report["subscriptions"], 3);
+    assert_eq!(report["within_budget"], true);
+}
+
+#[test]
+fn topics_refuses_wildcards_and_system_topics_with_exit_one() {
+    let output = genesys_notify(
+        &["topics", "v2.users.*.presence", "v2.system.socket_closing"],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains("wildcard"), "{report}");
+    assert!(report.contains("arrive unasked"), "{report}");
+}
