@@ -439,6 +439,7 @@ fn flapping_network_does_not_storm() {
         .iter()
         .filter(|(t, d)| *t > start && matches!(d, Did::Http { .. }))
         .count();
+    println!("flapping for two minutes: {connects} connects, {requests} requests");
     assert!(connects <= 20, "{connects} connects in two minutes");
     assert!(requests <= 40, "{requests} requests in two minutes");
     assert!(cloud.healths().contains(&Health::Unreachable));
@@ -703,4 +704,33 @@ fn the_fuzz_seeds_replay_cleanly_and_do_what_they_are_named_for() {
         count += 1;
     }
     assert!(count > 0);
+}
+
+#[test]
+fn a_too_small_buffer_keeps_the_transmit_and_says_the_size_needed() {
+    use genesys_notify_core::session::Transmit;
+    let mut session = Session::<1>::new(config(), &[AGENT]).expect("a valid configuration");
+    let now = Instant::ZERO;
+    let mut small = [0u8; 8];
+    assert!(matches!(
+        session.poll_transmit(now, &mut small),
+        Some(Transmit::FetchToken {
+            reason: TokenReason::Initial
+        })
+    ));
+    session.handle_token(now, Duration::from_hours(1));
+    assert!(session.poll_transmit(now, &mut small).is_none());
+    let needed = std::iter::from_fn(|| session.poll_event())
+        .find_map(|e| match e {
+            SessionEvent::BufferTooSmall(e) => Some(e.needed),
+            _ => None,
+        })
+        .expect("a BufferTooSmall event");
+    assert!(needed > small.len());
+
+    let mut enough = vec![0u8; needed];
+    let Some(Transmit::Http { request, .. }) = session.poll_transmit(now, &mut enough) else {
+        panic!("the kept request goes out once the buffer is large enough");
+    };
+    assert_eq!(request.operation, Operation::CreateChannel);
 }

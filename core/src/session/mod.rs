@@ -246,11 +246,21 @@ struct Stop {
 /// The notification session for up to `AGENTS` agents.
 ///
 /// `AGENTS` is a capacity: a desk light uses `Session<1>`, a gateway `Session<64>`. One session
-/// for one agent is under 8 KiB (`size_of::<Session<1>>()`, checked by a test), plus the
-/// caller's transmit buffer (2 KiB is plenty for one agent; [`SessionEvent::BufferTooSmall`]
-/// says when it is not).
+/// for one agent is under 8 KiB — 6.6 KiB on a 64-bit host, checked at build time on every
+/// target — plus the caller's transmit buffer (2 KiB is plenty for one agent;
+/// [`SessionEvent::BufferTooSmall`] says when it is not). Each further agent adds about 560 bytes.
 ///
-/// See the [module documentation](self) for the call order and a complete driver loop.
+/// # Call order
+///
+/// 1. [`Session::new`], then drain the outputs (step 3).
+/// 2. Feed every input as it happens: [`handle_timeout`](Session::handle_timeout) at
+///    [`poll_timeout`](Session::poll_timeout); the outcome of each [`Transmit`] through the
+///    matching `handle_*`.
+/// 3. After each input: [`poll_transmit`](Session::poll_transmit) until `None`, then
+///    [`poll_event`](Session::poll_event) until `None`, then read
+///    [`poll_timeout`](Session::poll_timeout) again.
+///
+/// The [module documentation](self) has the whole driver loop as code.
 #[derive(Debug)]
 pub struct Session<const AGENTS: usize> {
     config: Config,
@@ -279,6 +289,10 @@ pub struct Session<const AGENTS: usize> {
     last_heartbeat: Option<Instant>,
     stats: Stats,
 }
+
+/// A desk light's session, plus its frame buffer, must fit a small task's stack or a static on
+/// an ESP32-C3 (400 KiB of RAM shared with Wi-Fi and TLS): checked on every target, at build time.
+const _: () = assert!(core::mem::size_of::<Session<1>>() < 8 * 1024);
 
 impl<const AGENTS: usize> Session<AGENTS> {
     /// A session for the agents with the given Genesys user ids (at most `AGENTS`), in the
