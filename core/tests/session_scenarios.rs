@@ -12,7 +12,8 @@ use genesys_notify_core::diagnosis::Transport;
 use genesys_notify_core::light::Health;
 use genesys_notify_core::request::{Method, Operation};
 use genesys_notify_core::session::{
-    CloseInfo, Config, ConfigError, Session, SessionEvent, TokenFailure, TokenReason,
+    CloseInfo, Config, ConfigError, RequestId, Session, SessionEvent, SocketId, TokenFailure,
+    TokenReason, Transmit,
 };
 use genesys_notify_core::{Duration, Instant};
 use support::{
@@ -609,7 +610,6 @@ fn token_endpoint_refusal_stops_and_outage_retries() {
 
 #[test]
 fn answers_for_unknown_ids_and_sockets_are_ignored() {
-    use genesys_notify_core::session::{RequestId, SocketId};
     let mut cloud = live_cloud();
     let now = cloud.now;
     let before = cloud.did.len();
@@ -708,7 +708,6 @@ fn the_fuzz_seeds_replay_cleanly_and_do_what_they_are_named_for() {
 
 #[test]
 fn a_too_small_buffer_keeps_the_transmit_and_says_the_size_needed() {
-    use genesys_notify_core::session::Transmit;
     let mut session = Session::<1>::new(config(), &[AGENT]).expect("a valid configuration");
     let now = Instant::ZERO;
     let mut small = [0u8; 8];
@@ -733,4 +732,51 @@ fn a_too_small_buffer_keeps_the_transmit_and_says_the_size_needed() {
         panic!("the kept request goes out once the buffer is large enough");
     };
     assert_eq!(request.operation, Operation::CreateChannel);
+}
+
+/// Drains a session's transmits: the requests (id, operation) and the sockets to connect.
+fn drain<const N: usize>(
+    session: &mut Session<N>,
+    now: Instant,
+) -> (Vec<(RequestId, Operation)>, Vec<SocketId>) {
+    let mut buf = [0u8; 2048];
+    let (mut requests, mut sockets) = (Vec::new(), Vec::new());
+    while let Some(transmit) = session.poll_transmit(now, &mut buf) {
+        match transmit {
+            Transmit::Http { id, request } => requests.push((id, request.operation)),
+            Transmit::Connect { socket, .. } => sockets.push(socket),
+            _ => {}
+        }
+    }
+    (requests, sockets)
+}
+
+#[test]
+fn a_401_for_a_request_sent_with_the_old_token_is_retried_not_counted() {
+    let unauthorized = br#"{"message":"expired","code":"credentials.expired","status":401}"#;
+    let mut session = Session::<2>::new(config(), &[AGENT, OTHER_AGENT]).expect("valid");
+    let now = Instant::ZERO;
+    let _ = drain(&mut session, now); // the token fetch
+    session.handle_token(now, Duration::from_hours(1));
+    let create = drain(&mut session, now).0[0].0;
+    let channel = br#"{"connectUri":"wss://streaming.mypurecloud.com/channels/c1","id":"c1"}"#;
+    session.handle_response(now, create, 200, None, channel);
+    let subscribe = drain(&mut session, now).0[0].0;
+    session.handle_response(now, subscribe, 200, None, b"{\"entities\":[]}");
+    let socket = drain(&mut session, now).1[0];
+    session.handle_socket_open(now, socket);
+    let (reads, _) = drain(&mut session, now);
+    assert_eq!(
+        reads.len(),
+        3,
+        "two user reads and the conversations: {reads:?}"
+    );
+
+    // Two reads fail with the same old token: one refresh, no stop.
+    session.handle_response(now, reads[0].0, 401, None, unauthorized);
+    session.handle_token(now, Duration::from_hours(1));
+    session.handle_response(now, reads[1].0, 401, None, unauthorized);
+    assert!(!session.is_stopped());
+    let (retried, _) = drain(&mut session, now);
+    assert_eq!(retried.len(), 2, "both reads go out again: {retried:?}");
 }

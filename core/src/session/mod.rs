@@ -458,6 +458,12 @@ impl<const AGENTS: usize> Session<AGENTS> {
             _ => return,
         };
         self.transport_failures = 0;
+        if status == 401 && token_used != self.token.generation() {
+            // Sent with a token that has since been replaced: try again with the new one. (This
+            // says nothing about the new token, so it must not count as its second 401.)
+            self.set_attempt(index, Attempt::Ready);
+            return;
+        }
         let ctx = self.context();
         let Some(diagnosis) =
             Diagnosis::from_response(&ctx, op.operation(), status, retry_after, body)
@@ -470,10 +476,6 @@ impl<const AGENTS: usize> Session<AGENTS> {
             return;
         };
         match diagnosis.action() {
-            Action::RefreshToken if token_used != self.token.generation() => {
-                // Sent with a token that has since been replaced: simply try again.
-                self.set_attempt(index, Attempt::Ready);
-            }
             Action::RefreshToken => {
                 self.report_diagnosis(diagnosis);
                 self.token.want(TokenReason::Rejected);
@@ -612,7 +614,8 @@ impl<const AGENTS: usize> Session<AGENTS> {
                 }
             }
             Event::System { kind, .. } => match kind {
-                SystemKind::NoLongerSubscribed => {
+                // A draining socket is about to go anyway; only the stream's own counts.
+                SystemKind::NoLongerSubscribed if slot == self.primary => {
                     self.mark_stale();
                     self.set_link_op(slot, Op::Subscribe(slot));
                 }
