@@ -780,3 +780,81 @@ fn a_401_for_a_request_sent_with_the_old_token_is_retried_not_counted() {
     let (retried, _) = drain(&mut session, now);
     assert_eq!(retried.len(), 2, "both reads go out again: {retried:?}");
 }
+
+#[test]
+fn a_rollover_that_cannot_finish_in_time_falls_back_to_a_reconnect_with_stale() {
+    let mut cloud = live_cloud();
+    cloud.run_until(at(60));
+    cloud.answer(
+        Operation::CreateChannel,
+        (0..3).map(|_| Answer::status(503, "")),
+    );
+    cloud.send_to_all(SOCKET_CLOSING);
+    cloud.pump();
+    // The server closes the old socket before the replacement exists: a gap.
+    cloud.server_closes(None, CloseInfo::Peer { code: Some(1001) });
+    assert_eq!(cloud.health(), Health::Stale);
+    cloud.run_for(Duration::from_mins(2));
+
+    assert_eq!(cloud.health(), Health::Live);
+    assert_eq!(cloud.session.stats().reconnects, 1);
+    assert_eq!(cloud.session.stats().rollovers, 0);
+    assert_eq!(cloud.stale_reports(0), [true, false, true, false]);
+    assert_eq!(
+        cloud.session.connection().channel_id.as_str(),
+        "streaming-0-channel2"
+    );
+}
+
+#[test]
+fn a_gateway_resyncs_at_most_four_agents_at_once() {
+    let ids: Vec<String> = (0..8)
+        .map(|i| format!("00000000-0000-4000-8000-00000000000{i}"))
+        .collect();
+    let agents: Vec<&str> = ids.iter().map(String::as_str).collect();
+    use genesys_notify_core::region::{Environment, Region};
+    use genesys_notify_core::session::TokenKind;
+    let config = Config::new(
+        Environment::Cloud(Region::UsEast1),
+        TokenKind::ClientCredentials,
+    );
+    let mut session = Session::<8>::new(config, &agents).expect("valid");
+    let now = Instant::ZERO;
+    let _ = drain(&mut session, now);
+    session.handle_token(now, Duration::from_hours(1));
+    let create = drain(&mut session, now).0[0].0;
+    let channel = br#"{"connectUri":"wss://streaming.mypurecloud.com/channels/c1","id":"c1"}"#;
+    session.handle_response(now, create, 200, None, channel);
+    let subscribe = drain(&mut session, now).0[0].0;
+    session.handle_response(now, subscribe, 200, None, b"{}");
+    let socket = drain(&mut session, now).1[0];
+    session.handle_socket_open(now, socket);
+
+    let mut answered = 0;
+    let mut reads = drain(&mut session, now).0;
+    while !reads.is_empty() {
+        assert!(reads.len() <= 4, "{} reads at once", reads.len());
+        assert!(reads.iter().all(|(_, op)| *op == Operation::GetUser));
+        for (id, _) in reads {
+            let body = format!(r#"{{"id":"{}"}}"#, agents[answered]);
+            session.handle_response(now, id, 200, None, body.as_bytes());
+            answered += 1;
+        }
+        reads = drain(&mut session, now).0;
+    }
+    assert_eq!(answered, 8);
+    assert_eq!(session.health(), Health::Live);
+}
+
+#[test]
+fn an_unknown_user_leaves_that_agent_stale_and_the_others_live() {
+    let mut cloud = Cloud::<2>::new(config(), &[AGENT, OTHER_AGENT]);
+    cloud.users.remove(OTHER_AGENT);
+    cloud.run_for(secs(10));
+    assert!(cloud.stopped().is_none());
+    assert_eq!(cloud.count(Operation::GetUser), 2, "a 404 is not retried");
+    assert!(!cloud.session.agent(0).expect("agent 0").is_stale());
+    assert!(cloud.session.agent(1).expect("agent 1").is_stale());
+    assert!(cloud.diagnoses().iter().any(|d| d.contains("user")));
+    assert_eq!(cloud.health(), Health::Stale);
+}
