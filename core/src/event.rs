@@ -314,12 +314,22 @@ pub fn parse(frame: &[u8]) -> Result<Event<'_>, EventError> {
     let root = json::parse(frame)?
         .as_object()
         .ok_or(shape("a JSON object"))?;
-    let topic = match root.get("topicName") {
+    // One pass over the envelope: the body is most of the frame, and every lookup by name would
+    // scan past it again.
+    let (mut topic, mut body_value, mut metadata) = (None, None, None);
+    for (key, value) in root.iter() {
+        with_text(key, |key| match key {
+            "topicName" if topic.is_none() => topic = Some(value),
+            "eventBody" if body_value.is_none() => body_value = Some(value),
+            "metadata" if metadata.is_none() => metadata = Some(value),
+            _ => {}
+        });
+    }
+    let topic = match topic {
         Some(Value::String(topic)) => topic,
         Some(_) => return Err(shape("a string topicName")),
         None => return parse_reply(root, frame),
     };
-    let body_value = root.get("eventBody");
     let body_object = body_value.and_then(|v| v.as_object());
     let envelope = Envelope {
         topic,
@@ -328,8 +338,7 @@ pub fn parse(frame: &[u8]) -> Result<Event<'_>, EventError> {
             Some(Value::Array(a)) => a.raw(),
             _ => &[],
         },
-        correlation_id: root
-            .get("metadata")
+        correlation_id: metadata
             .and_then(|m| m.as_object())
             .and_then(|m| m.get("CorrelationId"))
             .and_then(|v| v.as_str()),
@@ -532,7 +541,7 @@ impl Media {
         matches!(self, Media::Call | Media::Callback | Media::Video)
     }
 
-    fn from_key(key: Str<'_>) -> Option<Media> {
+    fn from_key(key: &str) -> Option<Media> {
         Media::ALL
             .into_iter()
             .find(|m| key.eq_ignore_ascii_case(m.key()))
@@ -583,10 +592,7 @@ impl LegState {
             ("scheduled", LegState::Scheduled),
             ("parked", LegState::Parked),
         ];
-        NAMES
-            .into_iter()
-            .find(|(n, _)| name.eq_ignore_ascii_case(n))
-            .map_or(LegState::Unknown, |(_, s)| s)
+        lookup(name, &NAMES).unwrap_or(LegState::Unknown)
     }
 }
 
@@ -608,21 +614,19 @@ pub enum AfterCallWorkState {
 impl AfterCallWorkState {
     /// Reads a state name, ignoring ASCII case; unknown names give [`AfterCallWorkState::Unknown`].
     pub fn parse(name: Str<'_>) -> AfterCallWorkState {
-        if name.eq_ignore_ascii_case("pending") {
-            AfterCallWorkState::Pending
-        } else if name.eq_ignore_ascii_case("complete") {
-            AfterCallWorkState::Complete
-        } else if name.eq_ignore_ascii_case("skipped") {
-            AfterCallWorkState::Skipped
-        } else {
-            AfterCallWorkState::Unknown
-        }
+        const NAMES: [(&str, AfterCallWorkState); 3] = [
+            ("pending", AfterCallWorkState::Pending),
+            ("complete", AfterCallWorkState::Complete),
+            ("skipped", AfterCallWorkState::Skipped),
+        ];
+        lookup(name, &NAMES).unwrap_or(AfterCallWorkState::Unknown)
     }
 }
 
 /// A conversation body: the whole conversation, read lazily from the frame.
 ///
-/// Participants and legs are iterated in place, so a conversation of any size costs no memory.
+/// Participants and legs are iterated in place, so a conversation of any size costs no memory;
+/// each participant and leg is read in one pass when the iterator reaches it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conversation<'a> {
     id: Str<'a>,
@@ -662,82 +666,139 @@ impl<'a> Conversation<'a> {
             .into_iter()
             .flat_map(|a| a.iter())
             .filter_map(|v| v.as_object())
-            .map(|object| Participant { object })
+            .map(Participant::read)
     }
 }
 
-/// One participant of a conversation, read lazily.
+/// One participant of a conversation: its own fields read in one pass, its legs on demand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Participant<'a> {
-    object: Object<'a>,
+    /// The media arrays, by [`Media`] index, found during the one pass.
+    media: [Option<json::Array<'a>>; Media::ALL.len()],
+    user_id: Option<Str<'a>>,
+    purpose: Option<Str<'a>>,
+    ended: bool,
+    wrapup_required: bool,
+    wrapup: bool,
+    ended_after_call_work: bool,
 }
 
 impl<'a> Participant<'a> {
-    fn text(&self, key: &str) -> Option<Str<'a>> {
-        self.object.get(key).and_then(|v| v.as_str())
-    }
-
-    fn present(&self, key: &str) -> bool {
-        self.object.get(key).is_some_and(|v| !v.is_null())
+    fn read(object: Object<'a>) -> Self {
+        let (mut user_id, mut purpose) = (None, None);
+        let (mut ended, mut wrapup_required, mut wrapup, mut ended_acw) = (None, None, None, None);
+        let mut media = [None; Media::ALL.len()];
+        for (key, value) in object.iter() {
+            let present = !value.is_null();
+            with_text(key, |key| match key {
+                "userId" => first(&mut user_id, value.as_str()),
+                "purpose" => first(&mut purpose, value.as_str()),
+                "endTime" => first(&mut ended, Some(present)),
+                "wrapupRequired" => first(&mut wrapup_required, value.as_bool()),
+                "wrapup" => first(&mut wrapup, Some(present)),
+                "endAcwTime" => first(&mut ended_acw, Some(present)),
+                _ => {
+                    let slot = Media::from_key(key).and_then(|m| media.get_mut(m as usize));
+                    if let Some(slot) = slot {
+                        first(slot, value.as_array());
+                    }
+                }
+            });
+        }
+        Participant {
+            media,
+            user_id,
+            purpose,
+            ended: ended.unwrap_or(false),
+            wrapup_required: wrapup_required.unwrap_or(false),
+            wrapup: wrapup.unwrap_or(false),
+            ended_after_call_work: ended_acw.unwrap_or(false),
+        }
     }
 
     /// `userId`: the user this participant is, for agent (and user) participants.
     pub fn user_id(&self) -> Option<Str<'a>> {
-        self.text("userId")
+        self.user_id
     }
 
     /// `purpose`: `agent`, `user`, `customer`, `acd`, `external`, …
     pub fn purpose(&self) -> Option<Str<'a>> {
-        self.text("purpose")
+        self.purpose
     }
 
     /// Whether the participant has an `endTime`: it has left the conversation.
     pub fn has_ended(&self) -> bool {
-        self.present("endTime")
+        self.ended
     }
 
     /// `wrapupRequired`.
     pub fn wrapup_required(&self) -> bool {
-        self.object
-            .get("wrapupRequired")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
+        self.wrapup_required
     }
 
     /// Whether a `wrapup` (the wrap-up code) has been entered.
     pub fn has_wrapup(&self) -> bool {
-        self.present("wrapup")
+        self.wrapup
     }
 
     /// Whether after-call work has ended (`endAcwTime`).
     pub fn has_ended_after_call_work(&self) -> bool {
-        self.present("endAcwTime")
+        self.ended_after_call_work
     }
 
-    /// The participant's media legs, across every media array, in order.
+    /// The participant's media legs, grouped by media in the order of [`Media::ALL`], each
+    /// array in its own order.
     pub fn legs(&self) -> impl Iterator<Item = Leg<'a>> + 'a {
-        self.object.iter().flat_map(|(key, value)| {
-            let media = Media::from_key(key);
-            media
-                .zip(value.as_array())
-                .into_iter()
-                .flat_map(|(media, legs)| {
-                    legs.iter()
-                        .filter_map(|v| v.as_object())
-                        .map(move |object| Leg { media, object })
-                })
-        })
+        Media::ALL
+            .into_iter()
+            .zip(self.media)
+            .filter_map(|(media, legs)| Some((media, legs?)))
+            .flat_map(|(media, legs)| {
+                legs.iter()
+                    .filter_map(|v| v.as_object())
+                    .map(move |object| Leg::read(media, object))
+            })
     }
 }
 
-/// One media leg (an entry of `calls`, `chats`, …) of a participant.
+/// One media leg (an entry of `calls`, `chats`, …) of a participant, read in one pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Leg<'a> {
     media: Media,
-    object: Object<'a>,
+    state: LegState,
+    held: bool,
+    disconnect_type: Option<Value<'a>>,
+    after_call_work: Option<AfterCallWorkState>,
 }
 
 impl<'a> Leg<'a> {
+    fn read(media: Media, object: Object<'a>) -> Self {
+        let (mut state, mut held, mut disconnect_type, mut acw) = (None, None, None, None);
+        for (key, value) in object.iter() {
+            with_text(key, |key| match key {
+                "state" => first(&mut state, value.as_str().map(LegState::parse)),
+                "held" => first(&mut held, value.as_bool()),
+                "disconnectType" => first(&mut disconnect_type, Some(value)),
+                "afterCallWork" => first(
+                    &mut acw,
+                    value
+                        .as_object()
+                        .and_then(|o| o.get("state"))
+                        .and_then(|v| v.as_str())
+                        .map(AfterCallWorkState::parse),
+                ),
+                _ => {}
+            });
+        }
+        Leg {
+            media,
+            state: state.unwrap_or(LegState::Unknown),
+            held: held.unwrap_or(false),
+            disconnect_type: disconnect_type.filter(|v| !v.is_null()),
+            after_call_work: acw,
+        }
+    }
+
     /// Which media array the leg is in.
     pub fn media(&self) -> Media {
         self.media
@@ -745,44 +806,66 @@ impl<'a> Leg<'a> {
 
     /// `state`; [`LegState::Unknown`] when missing or unfamiliar.
     pub fn state(&self) -> LegState {
-        self.object
-            .get("state")
-            .and_then(|v| v.as_str())
-            .map_or(LegState::Unknown, LegState::parse)
+        self.state
     }
 
     /// `held`.
     pub fn held(&self) -> bool {
-        self.object
-            .get("held")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
+        self.held
     }
 
-    /// `disconnectType`, if the leg has one (it has ended, or is ending).
+    /// `disconnectType`, if the leg has one as a string (it has ended, or is ending).
     pub fn disconnect_type(&self) -> Option<Str<'a>> {
-        self.object
-            .get("disconnectType")
-            .filter(|v| !v.is_null())
-            .and_then(|v| v.as_str())
+        self.disconnect_type.and_then(|v| v.as_str())
     }
 
     /// Whether `disconnectType` is present at all (any non-null value).
     pub fn is_disconnected(&self) -> bool {
-        self.object
-            .get("disconnectType")
-            .is_some_and(|v| !v.is_null())
+        self.disconnect_type.is_some()
     }
 
     /// `afterCallWork.state`, if present.
     pub fn after_call_work(&self) -> Option<AfterCallWorkState> {
-        self.object
-            .get("afterCallWork")
-            .and_then(|v| v.as_object())
-            .and_then(|o| o.get("state"))
-            .and_then(|v| v.as_str())
-            .map(AfterCallWorkState::parse)
+        self.after_call_work
     }
+}
+
+/// Sets `slot` to `value` unless it already holds one: the first of duplicate keys wins, as
+/// with [`Object::get`].
+fn first<T>(slot: &mut Option<T>, value: Option<T>) {
+    if slot.is_none() {
+        *slot = value;
+    }
+}
+
+/// The longest name worth decoding when it is escaped: every key and enum value read here is
+/// shorter, so a longer escaped name cannot match any of them.
+const MAX_NAME_LEN: usize = 32;
+
+/// Calls `f` with a key or enum value as text: borrowed when plain (nearly always), decoded into
+/// a small buffer when escaped. Escaped names longer than [`MAX_NAME_LEN`] are skipped.
+fn with_text(name: Str<'_>, f: impl FnOnce(&str)) {
+    match name.as_plain() {
+        Some(plain) => f(plain),
+        None => {
+            let mut buf = [0u8; MAX_NAME_LEN];
+            if let Ok(decoded) = name.decode_into(&mut buf) {
+                f(decoded);
+            }
+        }
+    }
+}
+
+/// Finds `name` in `table`, ignoring ASCII case, decoding it once.
+fn lookup<T: Copy>(name: Str<'_>, table: &[(&str, T)]) -> Option<T> {
+    let mut found = None;
+    with_text(name, |name| {
+        found = table
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, t)| *t);
+    });
+    found
 }
 
 /// Genesys' system presence, the part of a presence every organisation shares.
@@ -896,10 +979,7 @@ impl RoutingStatus {
             ("NOT_RESPONDING", RoutingStatus::NotResponding),
             ("COMMUNICATING", RoutingStatus::Communicating),
         ];
-        NAMES
-            .into_iter()
-            .find(|(n, _)| name.eq_ignore_ascii_case(n))
-            .map_or(RoutingStatus::Unknown, |(_, s)| s)
+        lookup(name, &NAMES).unwrap_or(RoutingStatus::Unknown)
     }
 }
 
@@ -1362,6 +1442,21 @@ mod tests {
         );
         assert_eq!(chat.after_call_work(), Some(AfterCallWorkState::Unknown));
         assert!(legs.next().is_none());
+    }
+
+    #[test]
+    fn escaped_member_names_and_enum_values_are_decoded() {
+        let body = br#"{"id":"c","participants":[{"\u0075serId":"u","endTime":null,"c\u0061lls":[{"st\u0061te":"\u0063onnected","held":true}]}]}"#;
+        let conv =
+            Conversation::from_object(json::parse(body).unwrap().as_object().unwrap()).unwrap();
+        let p = conv.participants().next().unwrap();
+        assert!(p.user_id().unwrap().eq_str("u"));
+        assert!(!p.has_ended(), "a null endTime is no end time");
+        let leg = p.legs().next().unwrap();
+        assert_eq!(
+            (leg.media(), leg.state(), leg.held()),
+            (Media::Call, LegState::Connected, true)
+        );
     }
 
     #[test]
