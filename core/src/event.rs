@@ -12,8 +12,9 @@
 //! - unknown keys are ignored everywhere;
 //! - unknown enum values (a new media state, a new presence) become an `Unknown` variant;
 //! - topics the core does not model arrive as [`Event::Other`] with their body as a raw slice;
-//! - received topic names are matched ignoring ASCII case (subscriptions must be spelled exactly,
-//!   but nothing promises the echo is);
+//! - received topic names are classified by [`ReceivedTopic::classify`], ignoring ASCII case
+//!   (subscriptions must be spelled exactly, but nothing promises the echo is); a name with JSON
+//!   escapes is decoded first (up to [`MAX_TOPIC_LEN`] bytes; a longer one is [`Event::Other`]);
 //! - a frame that is not JSON, too large, or a known topic whose body has the wrong shape is an
 //!   [`EventError`]: the frame is dropped, and because an event may have been lost the caller
 //!   should treat the agent state as stale.
@@ -29,6 +30,7 @@
 use core::fmt;
 
 use crate::json::{self, Object, Str, Value};
+use crate::topic::{MAX_TOPIC_LEN, ReceivedTopic, SystemTopic, UserTopicKind};
 
 /// The longest frame [`parse`] accepts, in bytes.
 ///
@@ -36,12 +38,6 @@ use crate::json::{self, Object, Str, Value};
 /// conversation (five participants, transfers) is 9 KB pretty-printed. 64 KiB leaves room for
 /// conferences and long transfer chains while keeping a hostile frame from costing unbounded work.
 pub const MAX_FRAME_LEN: usize = 64 * 1024;
-
-/// The longest topic name decoded when it contains JSON escapes.
-///
-/// Subscribed topics are at most 200 characters (combined topics); the names the server sends
-/// back are the expanded, shorter forms. A longer escaped name is kept as [`Event::Other`].
-const MAX_ESCAPED_TOPIC_LEN: usize = 256;
 
 /// Why a frame could not be turned into an [`Event`].
 ///
@@ -361,27 +357,27 @@ pub fn parse(frame: &[u8]) -> Result<Event<'_>, EventError> {
             let user_id = UserId { topic };
             let b = body()?;
             match kind {
-                UserTopic::Conversations => Event::Conversation(UserEvent {
+                UserTopicKind::Conversations => Event::Conversation(UserEvent {
                     envelope,
                     user_id,
                     body: Conversation::from_object(b)?,
                 }),
-                UserTopic::Presence => Event::Presence(UserEvent {
+                UserTopicKind::Presence => Event::Presence(UserEvent {
                     envelope,
                     user_id,
                     body: PresenceBody::from_object(b),
                 }),
-                UserTopic::RoutingStatus => Event::RoutingStatus(UserEvent {
+                UserTopicKind::RoutingStatus => Event::RoutingStatus(UserEvent {
                     envelope,
                     user_id,
                     body: RoutingStatusBody::from_object(b),
                 }),
-                UserTopic::Activity => Event::Activity(UserEvent {
+                UserTopicKind::Activity => Event::Activity(UserEvent {
                     envelope,
                     user_id,
                     body: ActivityBody::from_object(b),
                 }),
-                UserTopic::ConversationSummary => Event::ConversationSummary(UserEvent {
+                UserTopicKind::ConversationSummary => Event::ConversationSummary(UserEvent {
                     envelope,
                     user_id,
                     body: ConversationSummaryBody::from_object(b),
@@ -409,76 +405,49 @@ fn parse_reply<'a>(root: Object<'a>, frame: &'a [u8]) -> Result<Event<'a>, Event
     }))
 }
 
-/// The user topics the core models.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum UserTopic {
-    Conversations,
-    Presence,
-    RoutingStatus,
-    Activity,
-    ConversationSummary,
-}
-
-/// What a received topic name is.
+/// What a received topic name means here: [`ReceivedTopic`] without the borrowed names, so an
+/// escaped name can be classified from a decoded copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum TopicClass {
     ChannelMetadata,
     SocketClosing,
     System(SystemKind),
-    User(UserTopic),
+    User(UserTopicKind),
     Other,
 }
 
-/// Classifies a received topic name, ignoring ASCII case and decoding escapes if there are any.
-fn classify(topic: Str<'_>) -> TopicClass {
-    match topic.as_plain() {
-        Some(plain) => classify_str(plain),
-        None => {
-            let mut buf = [0u8; MAX_ESCAPED_TOPIC_LEN];
-            match topic.decode_into(&mut buf) {
-                Ok(decoded) => classify_str(decoded),
-                Err(_) => TopicClass::Other,
+impl From<ReceivedTopic<'_>> for TopicClass {
+    fn from(topic: ReceivedTopic<'_>) -> Self {
+        match topic {
+            ReceivedTopic::ChannelMetadata => TopicClass::ChannelMetadata,
+            ReceivedTopic::SocketClosing => TopicClass::SocketClosing,
+            ReceivedTopic::System(SystemTopic::NoLongerSubscribed { .. }) => {
+                TopicClass::System(SystemKind::NoLongerSubscribed)
             }
+            ReceivedTopic::System(SystemTopic::TokenRevoked { .. }) => {
+                TopicClass::System(SystemKind::TokenRevoked)
+            }
+            ReceivedTopic::System(_) => TopicClass::System(SystemKind::Other),
+            ReceivedTopic::SubscriptionUpdated => {
+                TopicClass::System(SystemKind::SubscriptionUpdated)
+            }
+            ReceivedTopic::User { kind, .. } => TopicClass::User(kind),
+            ReceivedTopic::Queue { .. } | ReceivedTopic::Other(_) => TopicClass::Other,
         }
     }
 }
 
-fn classify_str(topic: &str) -> TopicClass {
-    let mut split = topic.split('.');
-    let parts = [split.next(), split.next(), split.next(), split.next()];
-    let more = split.next().is_some();
-    let is = |p: Option<&str>, s: &str| p.is_some_and(|p| p.eq_ignore_ascii_case(s));
-    match parts {
-        [a, b, None, _] if is(a, "channel") && is(b, "metadata") => TopicClass::ChannelMetadata,
-        [v, s, c, None] if is(v, "v2") && is(s, "system") && is(c, "socket_closing") => {
-            TopicClass::SocketClosing
+/// Classifies a received topic name (ignoring ASCII case), decoding escapes if there are any.
+fn classify(topic: Str<'_>) -> TopicClass {
+    match topic.as_plain() {
+        Some(plain) => ReceivedTopic::classify(plain).into(),
+        None => {
+            let mut buf = [0u8; MAX_TOPIC_LEN];
+            match topic.decode_into(&mut buf) {
+                Ok(decoded) => ReceivedTopic::classify(decoded).into(),
+                Err(_) => TopicClass::Other,
+            }
         }
-        [v, s, k, _] if is(v, "v2") && is(s, "system") => {
-            TopicClass::System(if is(k, "no_longer_subscribed") {
-                SystemKind::NoLongerSubscribed
-            } else if is(k, "token_revoked") {
-                SystemKind::TokenRevoked
-            } else {
-                SystemKind::Other
-            })
-        }
-        [v, s, u, None] if is(v, "v2") && is(s, "subscription") && is(u, "updated") => {
-            TopicClass::System(SystemKind::SubscriptionUpdated)
-        }
-        [v, u, Some(id), kind] if !more && !id.is_empty() && is(v, "v2") && is(u, "users") => {
-            const KINDS: [(&str, UserTopic); 5] = [
-                ("conversations", UserTopic::Conversations),
-                ("presence", UserTopic::Presence),
-                ("routingStatus", UserTopic::RoutingStatus),
-                ("activity", UserTopic::Activity),
-                ("conversationsummary", UserTopic::ConversationSummary),
-            ];
-            KINDS
-                .into_iter()
-                .find(|(name, _)| is(kind, name))
-                .map_or(TopicClass::Other, |(_, k)| TopicClass::User(k))
-        }
-        _ => TopicClass::Other,
     }
 }
 
@@ -1273,12 +1242,13 @@ mod tests {
     }
 
     #[test]
-    fn unknown_user_topics_and_malformed_user_topics_are_other() {
+    fn unknown_malformed_and_queue_topics_are_other() {
         for topic in [
             "v2.users.u1.geolocation",
             "v2.users..presence",
             "v2.users.u1.presence.extra",
             "v2.users.u1",
+            "v2.routing.queues.q1.conversations",
         ] {
             let mut buf = [0u8; 128];
             let mut w = json::Writer::new(&mut buf);
