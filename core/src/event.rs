@@ -35,7 +35,7 @@ use crate::topic::{MAX_TOPIC_LEN, ReceivedTopic, SystemTopic, UserTopicKind};
 /// The longest frame [`parse`] accepts, in bytes.
 ///
 /// A conversation event carries every participant and every old leg; the real captured callback
-/// conversation (five participants, transfers) is 9 KB pretty-printed. 64 KiB leaves room for
+/// conversation (five participants, transfers) is 7.7 KB pretty-printed. 64 KiB leaves room for
 /// conferences and long transfer chains while keeping a hostile frame from costing unbounded work.
 pub const MAX_FRAME_LEN: usize = 64 * 1024;
 
