@@ -306,6 +306,14 @@ fn a_401_refreshes_once_then_stops() {
     assert_eq!(cloud.health(), Health::AuthFailed);
     assert!(cloud.stopped().is_some());
     assert_eq!(cloud.session.poll_timeout(), None);
+    let last: Vec<&SessionEvent> = cloud.events.iter().rev().take(2).map(|(_, e)| e).collect();
+    assert!(
+        matches!(
+            last.as_slice(),
+            [SessionEvent::Stopped(_), SessionEvent::Health(Health::AuthFailed)]
+        ),
+        "the health comes just before the stop, which is last: {last:?}"
+    );
 }
 
 #[test]

@@ -25,6 +25,26 @@
 //!    before the first socket is closed, copies of events are suppressed, and the state is
 //!    re-read without ever showing "stale".
 //!
+//! # What each failure does
+//!
+//! | what happened | what the session does |
+//! |---|---|
+//! | 401 on any REST call | fetch a token once ([`TokenReason::Rejected`]) and retry the call; a second 401 with the new token stops ([`Health::AuthFailed`]) |
+//! | 403, or every agent topic rejected | stop with the missing permissions named ([`Health::Forbidden`]), never retry |
+//! | 404 on a channel call | create a new channel, subscribe it, connect, resync |
+//! | 429 | wait exactly `Retry-After` (60 s when absent), retry the call |
+//! | 5xx, 408, no answer at all | back off (full jitter, capped), retry; N failures in a row show [`Health::Unreachable`] |
+//! | socket silent 2.5 heartbeats | send a ping; nothing within the pong timeout → close, reconnect to the same channel |
+//! | socket closed, or reconnect failed | reconnect after a backoff; a failed connect → `HEAD` the channel, 404 → new channel |
+//! | `socket_closing`, or 23 h passed | make before break (above) |
+//! | `token_revoked` / `no_longer_subscribed` | fetch a token / subscribe again and resync |
+//! | frame too large / not a notification | resync / count and ignore it ([`Notice`]) |
+//! | `connectUri` on a foreign host | stop without sending anything there ([`StopReason::ForeignConnectUri`]) |
+//!
+//! Every gap in the stream marks the agents stale until the resync after it completes; a clean
+//! rollover has no gap and never does. [`Session::health`] summarises it for the light:
+//! connecting until the first resync, live, stale, unreachable, or the reason it stopped.
+//!
 //! It is sans-IO in the style of `quinn-proto` and `smoltcp`: no clock, no sockets, no
 //! allocation. Inputs are `handle_*(now, …)`, outputs are `poll_*`, and every input sequence is
 //! legal: ids the session does not know (late answers, closed sockets) are ignored, and nothing
