@@ -310,7 +310,10 @@ fn a_401_refreshes_once_then_stops() {
     assert!(
         matches!(
             last.as_slice(),
-            [SessionEvent::Stopped(_), SessionEvent::Health(Health::AuthFailed)]
+            [
+                SessionEvent::Stopped(_),
+                SessionEvent::Health(Health::AuthFailed)
+            ]
         ),
         "the health comes just before the stop, which is last: {last:?}"
     );
