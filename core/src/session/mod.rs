@@ -235,6 +235,14 @@ pub const MAX_REQUESTS: usize = 2 + RESYNC_CONCURRENCY;
 /// input; each entry costs about a kilobyte (a [`Diagnosis`] names topics and permissions).
 pub const REPORT_QUEUE_CAPACITY: usize = 3;
 
+/// How long the session waits for the driver to report the outcome of a transmit (a token
+/// fetch, a request, a connect) before treating it as a timeout.
+///
+/// Drivers should time out much sooner themselves (their HTTP and WebSocket clients do); this
+/// only keeps a driver that loses an outcome from wedging the session forever. Why 60 s: far
+/// beyond any TLS handshake or REST answer over a slow Wi-Fi link.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Sockets waiting to be closed: at most one per link slot, plus one being replaced.
 const MAX_PENDING_CLOSES: usize = 4;
 
@@ -385,13 +393,23 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if self.stop.is_some() {
             return;
         }
+        if self.token.overdue(now) {
+            self.handle_token_failure(now, TokenFailure::Transport(Transport::Timeout));
+        }
         self.token.handle_timeout(now);
+        let mut overdue: heapless::Vec<RequestId, MAX_REQUESTS> = heapless::Vec::new();
         for pending in self.requests.iter_mut() {
-            if let Attempt::Waiting { until } = pending.attempt
-                && now >= until
-            {
-                pending.attempt = Attempt::Ready;
+            match pending.attempt {
+                Attempt::Waiting { until } if now >= until => pending.attempt = Attempt::Ready,
+                Attempt::Sent { id, since, .. } if now >= since + ANSWER_TIMEOUT => {
+                    // Cannot fail: at most one entry per request.
+                    let _ = overdue.push(id);
+                }
+                _ => {}
             }
+        }
+        for id in overdue {
+            self.handle_request_failed(now, id, Transport::Timeout);
         }
         for slot in Slot::BOTH {
             self.link_timeout(slot, now);
@@ -413,7 +431,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
     /// Getting a token failed. Refusals stop the session ([`Health::AuthFailed`]); 429 waits
     /// `Retry-After`; server and transport errors back off and try again.
     pub fn handle_token_failure(&mut self, now: Instant, failure: TokenFailure<'_>) {
-        if self.stop.is_some() || !matches!(self.token.fetch, Fetch::InFlight(_)) {
+        if self.stop.is_some() || !self.token.in_flight() {
             return;
         }
         let diagnosis = match failure {
@@ -732,7 +750,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if self.stop.is_some() {
             return None;
         }
-        if let Some(reason) = self.token.take_wanted() {
+        if let Some(reason) = self.token.take_wanted(now) {
             return Some(Transmit::FetchToken { reason });
         }
         self.schedule_resync_reads();
@@ -742,7 +760,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
             match self.link(slot).phase {
                 Phase::Connecting {
                     socket,
-                    announced: false,
+                    since: None,
                 } => {
                     let _ = candidates.push(Candidate::Connect { slot, socket });
                 }
@@ -825,9 +843,12 @@ impl<const AGENTS: usize> Session<AGENTS> {
         }
         let mut next = self.token.poll_timeout();
         for pending in &self.requests {
-            if let Attempt::Waiting { until } = pending.attempt {
-                next = earliest(next, Some(until));
-            }
+            let deadline = match pending.attempt {
+                Attempt::Waiting { until } => Some(until),
+                Attempt::Sent { since, .. } => Some(since + ANSWER_TIMEOUT),
+                Attempt::Ready => None,
+            };
+            next = earliest(next, deadline);
         }
         for slot in Slot::BOTH {
             next = earliest(next, self.link_deadline(slot));
