@@ -40,6 +40,7 @@
 //! | `token_revoked` / `no_longer_subscribed` | fetch a token / subscribe again and resync |
 //! | frame too large / not a notification | resync / count and ignore it ([`Notice`]) |
 //! | `connectUri` on a foreign host | stop without sending anything there ([`StopReason::ForeignConnectUri`]) |
+//! | the driver reports no outcome within [`ANSWER_TIMEOUT`] | as if the transmit had timed out |
 //!
 //! Every gap in the stream marks the agents stale until the resync after it completes; a clean
 //! rollover has no gap and never does. [`Session::health`] summarises it for the light:
