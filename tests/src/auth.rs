@@ -26,6 +26,8 @@ use crate::state::{Principal, Shared, State as World, TokenRecord};
 
 /// Length of issued access and refresh tokens (Genesys' are opaque strings of similar size).
 const TOKEN_LEN: usize = 64;
+/// Length of one-time authorization codes (short-lived, so shorter than tokens).
+pub(crate) const CODE_LEN: usize = 32;
 
 pub(crate) fn random_string(len: usize) -> String {
     rand::rng()

@@ -23,7 +23,7 @@ use crate::people::PersonState;
 use crate::socket::SocketCommand;
 
 /// Genesys' limit on channels per user and OAuth client; the next one evicts the least recently
-/// used. [doc]
+/// used. \[doc\]
 pub const MAX_CHANNELS_PER_OWNER: usize = 20;
 
 /// The simulator's clocks: every interval the protocol has, each shortenable to milliseconds.
