@@ -197,7 +197,8 @@ fn grant(
     let mut body = json!({
         "access_token": token,
         "token_type": "bearer",
-        "expires_in": lifetime.as_secs(),
+        // Whole seconds, rounded up: a sub-second test lifetime must not read as "already expired".
+        "expires_in": lifetime.as_millis().div_ceil(1000),
     });
     if let Some(r) = refresh {
         body["refresh_token"] = json!(r);

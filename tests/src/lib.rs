@@ -95,6 +95,7 @@
 //! | Presence spelled `On Queue` in REST, `ON_QUEUE` in events | \[seen\] spellings vary |
 //! | REST error body and `ININ-Correlation-Id`; 401 codes; 429 `Retry-After` | \[doc\] |
 //! | Token endpoint errors `{"error","description"}` | \[doc\] |
+//! | `expires_in` in whole seconds; sub-second test lifetimes round up to 1 | \[doc\] / simulator only |
 //! | Client-credentials tokens have no scopes; `authorizedScope` is `[]` for them | \[doc\] / \[guess\] |
 //! | `/users/me` and `GET /conversations` with client credentials → 400 "requires a user context" | \[guess\] |
 //! | Missing scope → 403 `not.authorized`; `X` satisfies `X:readonly` | \[guess\] |
@@ -138,7 +139,8 @@ pub use crate::conversation::Media;
 pub use crate::error::{CORRELATION_HEADER, StartError};
 pub use crate::faults::{Disconnect, Failure, Faults, Malformed};
 pub use crate::log::{
-    Direction, Entry, FrameKind, FrameRecord, Log, REDACTED, RequestRecord, SocketEnd, SocketRecord,
+    Direction, Entry, FrameKind, FrameRecord, Log, MAX_LOG_ENTRIES, REDACTED, RequestRecord,
+    SocketEnd, SocketRecord,
 };
 pub use crate::operation::Operation;
 pub use crate::org::{Grant, OAuthClient, Org, Role, User};
