@@ -51,8 +51,7 @@ async fn the_program_serves_the_org_of_its_config_file() {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
-    install_ring();
-    let token: Value = reqwest::Client::new()
+    let token: Value = http()
         .post(format!("{base}/oauth/token"))
         .basic_auth("svc", Some("svc-secret"))
         .form(&[("grant_type", "client_credentials")])
@@ -62,7 +61,7 @@ async fn the_program_serves_the_org_of_its_config_file() {
         .json()
         .await
         .unwrap();
-    let me: Value = reqwest::Client::new()
+    let me: Value = http()
         .get(format!("{base}/api/v2/tokens/me"))
         .bearer_auth(token["access_token"].as_str().unwrap())
         .send()
