@@ -55,6 +55,8 @@
 //!   evict channels, revoke or expire tokens, fail or delay requests, malformed, oversized and
 //!   split frames.
 //! - [`Sim::log`] → [`Log`]: every request and frame; `requests_for`, `token_leaks`, `wait_for`.
+//! - [`Sim::wait_until_listening`] / [`Sim::wait_for_sockets`]: the moment a client under test
+//!   can receive events (Genesys never replays them), so a test knows when to act.
 //! - [`Org`] with [`Role`], [`User`], [`OAuthClient`]; [`Org::demo`] for a ready-made org.
 //! - [`scenario::shift`]: a ready-made stretch of an agent's day, for demos.
 //!
@@ -229,6 +231,7 @@ impl SimBuilder {
             log: Arc::default(),
             faults: faults::FaultStore::default(),
             cancel: cancel.clone(),
+            changed: tokio::sync::Notify::new(),
         });
         let server = tokio::spawn(net::accept_loop(Arc::clone(&shared), listener, acceptor));
         Ok(Sim {
@@ -382,6 +385,33 @@ impl Sim {
             .values()
             .filter(|c| c.socket.is_some())
             .count()
+    }
+
+    /// Waits until some connected socket's channel is subscribed to `topic` (compared ignoring
+    /// case): the moment a client can receive its events, since Genesys never replays them.
+    /// `false` if `within` passes first; `within` is an upper bound, not a sleep.
+    pub async fn wait_until_listening(&self, topic: &str, within: Duration) -> bool {
+        self.shared
+            .wait_until(within, |state| {
+                state.channels.values().any(|c| {
+                    c.socket.is_some() && c.topics.iter().any(|t| t.eq_ignore_ascii_case(topic))
+                })
+            })
+            .await
+    }
+
+    /// Waits until at least `count` sockets are connected; `false` if `within` passes first.
+    pub async fn wait_for_sockets(&self, count: usize, within: Duration) -> bool {
+        self.shared
+            .wait_until(within, |state| {
+                state
+                    .channels
+                    .values()
+                    .filter(|c| c.socket.is_some())
+                    .count()
+                    >= count
+            })
+            .await
     }
 
     /// Stops serving: sockets get close 1001, then the listener closes.
