@@ -30,10 +30,10 @@ use crate::log::{Direction, FrameKind, SocketEnd};
 use crate::state::{ConnControl, Shared, SocketSlot, touch};
 use crate::subscriptions::{Change, apply};
 
-/// The heartbeat frame, exactly as Genesys sends it. [doc]/[seen]
+/// The heartbeat frame, exactly as Genesys sends it. \[doc\]/\[seen\]
 pub const HEARTBEAT: &str =
     r#"{"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}}"#;
-/// The reply to `{"message":"ping"}`. [doc]
+/// The reply to `{"message":"ping"}`. \[doc\]
 pub const PONG: &str = r#"{"topicName":"channel.metadata","eventBody":{"message":"pong"}}"#;
 
 /// How long the simulator waits for the client's close reply before dropping the connection.
@@ -215,7 +215,10 @@ impl Socket {
                     None => std::future::pending().await,
                 }
             };
+            // Biased: commands (events, faults) queued before a client frame or a heartbeat tick
+            // are handled first, so what a test asked for happens in the order it asked.
             tokio::select! {
+                biased;
                 () = self.shared.cancel.cancelled() => {
                     break self.close(&mut sink, &mut source, 1001, "server shutting down").await;
                 }

@@ -6,11 +6,13 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -23,7 +25,7 @@ use crate::people::PersonState;
 use crate::socket::SocketCommand;
 
 /// Genesys' limit on channels per user and OAuth client; the next one evicts the least recently
-/// used. [doc]
+/// used. \[doc\]
 pub const MAX_CHANNELS_PER_OWNER: usize = 20;
 
 /// The simulator's clocks: every interval the protocol has, each shortenable to milliseconds.
@@ -50,14 +52,26 @@ impl Default for Timing {
     }
 }
 
-/// Who a token acts for, and what it may do.
-#[derive(Debug, Clone)]
+/// Who a token acts for, and what it may do. `Debug` hides the token.
+#[derive(Clone)]
 pub(crate) struct Principal {
     pub(crate) token: String,
     pub(crate) client_id: String,
     pub(crate) user_id: Option<String>,
     pub(crate) scopes: Vec<String>,
     pub(crate) permissions: Vec<String>,
+}
+
+impl std::fmt::Debug for Principal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Principal")
+            .field("token", &crate::log::REDACTED)
+            .field("client_id", &self.client_id)
+            .field("user_id", &self.user_id)
+            .field("scopes", &self.scopes)
+            .field("permissions", &self.permissions)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -227,15 +241,74 @@ pub(crate) struct Shared {
     pub(crate) log: Arc<LogStore>,
     pub(crate) faults: FaultStore,
     pub(crate) cancel: CancellationToken,
+    /// Woken whenever the state may have changed (every release of the lock).
+    pub(crate) changed: Notify,
+}
+
+/// The locked state; releasing it wakes everyone waiting for a change.
+pub(crate) struct StateGuard<'a> {
+    guard: MutexGuard<'a, State>,
+    changed: &'a Notify,
+}
+
+impl Deref for StateGuard<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        // Waiters re-lock right after this guard's mutex guard is dropped (next statement).
+        self.changed.notify_waiters();
+    }
 }
 
 impl Shared {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> StateGuard<'_> {
         // Every critical section leaves the state consistent before it can panic, so a poisoned
         // lock still holds a usable state.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        StateGuard {
+            guard: self
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            changed: &self.changed,
+        }
+    }
+
+    /// Waits until `condition` holds for the state; `false` when `within` passes first.
+    pub(crate) async fn wait_until(
+        &self,
+        within: Duration,
+        condition: impl Fn(&State) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + within;
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            // The raw lock: releasing a `StateGuard` would wake this very waiter and spin.
+            let holds = condition(
+                &self
+                    .state
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            if holds {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return false;
+            }
+        }
     }
 
     /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` with TLS.

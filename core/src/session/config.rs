@@ -302,3 +302,95 @@ impl fmt::Display for ConfigError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::Region;
+
+    fn config() -> Config {
+        Config::new(Environment::Cloud(Region::UsEast1), TokenKind::User)
+    }
+
+    #[test]
+    fn the_defaults_are_valid_and_follow_the_protocol() {
+        let config = config();
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(config.heartbeat_timeout, Duration::from_secs(75));
+        assert!(config.renew_after < CHANNEL_LIFETIME);
+    }
+
+    #[test]
+    fn the_heartbeat_interval_moves_the_silence_threshold_with_it() {
+        let config = config().heartbeat_interval(Duration::from_secs(10));
+        assert_eq!(config.heartbeat_timeout, Duration::from_secs(25));
+        let config = config.heartbeat_timeout(Duration::from_secs(40));
+        assert_eq!(config.heartbeat_timeout, Duration::from_secs(40));
+    }
+
+    #[test]
+    fn contradictory_timings_are_refused_by_name() {
+        let refused = |config: Config| match config.validate() {
+            Err(ConfigError::Timing(timing)) => Some(timing),
+            _ => None,
+        };
+        assert_eq!(
+            refused(config().heartbeat_timeout(Duration::from_secs(30))),
+            Some(Timing::HeartbeatTimeout)
+        );
+        assert_eq!(
+            refused(config().renew_after(CHANNEL_LIFETIME)),
+            Some(Timing::RenewAfter)
+        );
+        assert_eq!(
+            refused(config().pong_timeout(Duration::ZERO)),
+            Some(Timing::PongTimeout)
+        );
+        assert_eq!(
+            refused(config().unreachable_after_failures(0)),
+            Some(Timing::UnreachableAfter)
+        );
+    }
+
+    #[test]
+    fn extra_topics_are_validated_and_bounded() {
+        assert!(matches!(
+            config().extra_topic("channel.metadata"),
+            Err(ConfigError::InvalidTopic(_))
+        ));
+        let mut config = config();
+        for i in 0..MAX_EXTRA_TOPICS {
+            let topic = format_queue_topic(i);
+            config = config.extra_topic(topic.as_str()).expect("a valid topic");
+        }
+        assert_eq!(
+            config.extra_topic(format_queue_topic(9).as_str()).err(),
+            Some(ConfigError::TooManyExtraTopics)
+        );
+    }
+
+    fn format_queue_topic(i: usize) -> heapless::String<64> {
+        let mut topic = heapless::String::new();
+        let _ = core::fmt::write(
+            &mut topic,
+            format_args!("v2.routing.queues.queue-{i}.conversations"),
+        );
+        topic
+    }
+
+    #[test]
+    fn errors_read_as_advice() {
+        extern crate std;
+        use std::string::ToString;
+        assert!(
+            ConfigError::TooManyAgents { capacity: 1 }
+                .to_string()
+                .contains("larger session")
+        );
+        assert!(
+            ConfigError::Timing(Timing::RenewAfter)
+                .to_string()
+                .contains("24 h")
+        );
+    }
+}

@@ -207,3 +207,24 @@ async fn the_log_records_frames_both_ways_and_how_sockets_end() {
         .collect();
     assert_eq!(received, [json!({"message": "ping"})]);
 }
+
+#[tokio::test]
+async fn tests_can_wait_until_a_client_listens_to_a_topic() {
+    let sim = start().await;
+    let presence = format!("v2.users.{}.presence", org::DEMO_AGENT_ID);
+    assert!(!sim.wait_until_listening(&presence, ms(20)).await);
+    let token = agent_token(&sim).await;
+    let (id, uri) = create_channel(&sim, &token).await;
+    subscribe(&sim, &token, &id, &[&presence]).await;
+    let waiting = sim.wait_until_listening(&presence, WAIT);
+    let connecting = connect(&uri);
+    let (listening, mut ws) = tokio::join!(waiting, connecting);
+    assert!(listening);
+    assert!(sim.wait_for_sockets(1, WAIT).await);
+    sim.agent(org::DEMO_AGENT_ID)
+        .set_presence(genesys_sim::Presence::Meal);
+    assert_eq!(
+        next_on(&mut ws, &presence).await["eventBody"]["presenceDefinition"]["systemPresence"],
+        "MEAL"
+    );
+}
