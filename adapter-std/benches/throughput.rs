@@ -87,6 +87,9 @@ async fn baseline() -> (Sim, Socket) {
     let sim = Sim::builder().start().await.expect("the simulator starts");
     let base = sim.base_url();
     let token = sim.issue_token(DEMO_CLIENT_ID).expect("the demo client");
+    // reqwest is built without a default crypto provider (no aws-lc-rs here); the loopback
+    // simulator speaks plain HTTP, but the client still wants a provider installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let channel: Value = http
         .post(format!("{base}/api/v2/notifications/channels"))

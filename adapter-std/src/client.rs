@@ -26,7 +26,7 @@ use genesys_notify_core::session::{
 use genesys_notify_core::{BufferTooSmall, Instant};
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
-use tracing::{debug, info, trace, warn};
+use tracing::{Instrument, debug, info, trace, warn};
 
 use crate::http::{HttpClient, HttpClientError, HttpResponse, TransportError, bearer};
 use crate::item::{AgentUpdate, ConnectionUpdate, Item, Notification};
@@ -270,9 +270,10 @@ impl ClientBuilder {
             pending: Vec::new(),
             last_connection: None,
         };
+        let span = tracing::info_span!("genesys_notify", agents = runner.agents.len());
         Ok(Notifications {
             items: receiver,
-            task: tokio::spawn(runner.run()),
+            task: tokio::spawn(runner.run().instrument(span)),
         })
     }
 }

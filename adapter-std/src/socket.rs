@@ -22,7 +22,7 @@ use futures::{SinkExt, StreamExt};
 use genesys_notify_core::diagnosis::Transport;
 use genesys_notify_core::event;
 use genesys_notify_core::session::CloseInfo;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Bytes, Message};
@@ -76,9 +76,17 @@ enum Outgoing {
     Close,
 }
 
-/// The runner's end of one socket task. Dropping it ends the task.
+/// How long closing a socket may take: a stalled peer must not hold the task forever.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The runner's end of one socket task. Dropping it ends the task at once; [`close`] ends it
+/// with a close frame and a `Closed` event.
+///
+/// [`close`]: SocketHandle::close
 pub(crate) struct SocketHandle {
     outgoing: mpsc::Sender<Outgoing>,
+    /// Asks the task to close even when its queue is full (a stalled connection).
+    stop: Arc<Notify>,
     task: JoinHandle<()>,
 }
 
@@ -89,17 +97,17 @@ impl SocketHandle {
         match self.outgoing.try_send(Outgoing::Text(text)) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.task.abort();
+                self.stop.notify_one();
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
     }
 
-    /// Asks the task to send a close frame and end.
+    /// Asks the task to send a close frame and end; its `Closed` event follows.
     pub fn close(&self) {
         if self.outgoing.try_send(Outgoing::Close).is_err() {
-            self.task.abort();
+            self.stop.notify_one();
         }
     }
 }
@@ -120,12 +128,18 @@ pub(crate) fn spawn<K: Copy + Send + 'static>(
     events: mpsc::Sender<SocketEvent<K>>,
 ) -> SocketHandle {
     let (outgoing, queue) = mpsc::channel(OUTGOING_QUEUE);
+    let stop = Arc::new(Notify::new());
+    let stopped = Arc::clone(&stop);
     let task = tokio::spawn(async move {
-        let closed = run(id, &uri, tls, &events, queue).await;
+        let closed = run(id, &uri, tls, &events, queue, &stopped).await;
         // The runner may have dropped its receiver while shutting down; nothing to tell then.
         let _ = events.send(SocketEvent::Closed(id, closed)).await;
     });
-    SocketHandle { outgoing, task }
+    SocketHandle {
+        outgoing,
+        stop,
+        task,
+    }
 }
 
 async fn run<K: Copy>(
@@ -134,6 +148,7 @@ async fn run<K: Copy>(
     tls: Arc<rustls::ClientConfig>,
     events: &mpsc::Sender<SocketEvent<K>>,
     mut queue: mpsc::Receiver<Outgoing>,
+    stop: &Notify,
 ) -> Closed {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_WIRE_MESSAGE_LEN))
@@ -166,10 +181,14 @@ async fn run<K: Copy>(
                 }
                 Some(Outgoing::Close) | None => {
                     // Best effort: the peer may already be gone, and the socket is dropped anyway.
-                    let _ = socket.close(None).await;
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.close(None)).await;
                     return local_close("closed by the client");
                 }
             },
+            () = stop.notified() => {
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.close(None)).await;
+                return local_close("closed by the client: its outgoing queue was full");
+            }
             incoming = socket.next() => {
                 let report = match incoming {
                     Some(Ok(Message::Text(text))) => frame(id, Bytes::from(text)),
