@@ -208,3 +208,39 @@ fn resident_kib() -> usize {
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<usize>().ok())
         .map_or(0, |pages| pages * 4)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_is_refreshed_before_it_expires_without_a_401() {
+    let sim = sim()
+        .token_lifetime(Duration::from_secs(2))
+        .start()
+        .await
+        .expect("the simulator starts");
+    let agent = sim.agent(DEMO_AGENT_ID);
+    let mut watch = Watch::start(client(&sim));
+    watch.live().await;
+    watch.collect_for(Duration::from_millis(2500)).await;
+    assert!(
+        sim.log().requests_for(Operation::Token).len() >= 2,
+        "a new token was fetched before the first expired"
+    );
+    // REST still works with the new token: a resync after a drop reads the agent.
+    sim.faults()
+        .drop_all_sockets(genesys_sim::Disconnect::Reset);
+    agent.set_presence(Presence::Busy);
+    watch.activity(Activity::Busy).await;
+    let rest_calls = sim
+        .log()
+        .requests()
+        .iter()
+        .filter(|r| r.operation != Operation::Token)
+        .count();
+    assert!(rest_calls > 0);
+    assert!(
+        !watch
+            .seen
+            .iter()
+            .any(|i| matches!(i, Item::Diagnosis(d) if d.status() == Some(401))),
+        "no call was refused for an expired token"
+    );
+}
