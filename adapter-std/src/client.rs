@@ -208,7 +208,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses this TLS configuration instead of the Mozilla roots (a private CA, a test server).
+    /// Uses this TLS configuration, for REST and the socket alike, instead of the Mozilla roots
+    /// (a private CA, a test server); see [`tls::client_config_with_roots`].
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.tls = Some(config);
         self
@@ -249,11 +250,11 @@ impl ClientBuilder {
         let agents: Vec<&str> = self.agents.iter().map(String::as_str).collect();
         let session =
             Box::new(Session::<MAX_AGENTS>::new(config, &agents).map_err(StartError::Config)?);
-        let http = HttpClient::new(self.environment).map_err(StartError::Http)?;
         let tls = match self.tls {
             Some(tls) => tls,
             None => tls::client_config().map_err(StartError::Tls)?,
         };
+        let http = HttpClient::with_tls(self.environment, &tls).map_err(StartError::Http)?;
         let (items, receiver) = mpsc::channel(self.item_capacity);
         let runner = Runner {
             session,

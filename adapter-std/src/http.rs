@@ -137,6 +137,9 @@ fn classify_source(error: &(dyn std::error::Error + 'static)) -> Transport {
             return Transport::Tls;
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if tls::is_tls_failure(io) {
+                return Transport::Tls;
+            }
             use std::io::ErrorKind;
             match io.kind() {
                 ErrorKind::ConnectionRefused => connect = true,
@@ -205,8 +208,16 @@ impl HttpClient {
     /// A client for `environment`, with TLS from [`tls::client_config`].
     pub fn new(environment: Environment) -> Result<Self, HttpClientError> {
         let tls = tls::client_config().map_err(HttpClientError::Tls)?;
+        Self::with_tls(environment, &tls)
+    }
+
+    /// A client for `environment` verifying servers with `tls` (a private CA, a test server).
+    pub fn with_tls(
+        environment: Environment,
+        tls: &rustls::ClientConfig,
+    ) -> Result<Self, HttpClientError> {
         let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(rustls::ClientConfig::clone(&tls))
+            .tls_backend_preconfigured(tls.clone())
             .redirect(reqwest::redirect::Policy::none())
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(CONNECT_TIMEOUT)

@@ -240,6 +240,9 @@ fn failed(e: &tungstenite::Error) -> Closed {
             status: response.status().as_u16(),
         },
         tungstenite::Error::Tls(_) => CloseInfo::Transport(Transport::Tls),
+        tungstenite::Error::Io(io) if crate::tls::is_tls_failure(io) => {
+            CloseInfo::Transport(Transport::Tls)
+        }
         tungstenite::Error::Io(io) => CloseInfo::Transport(match io.kind() {
             std::io::ErrorKind::ConnectionRefused => Transport::Connect,
             std::io::ErrorKind::TimedOut => Transport::Timeout,

@@ -30,7 +30,15 @@ impl std::error::Error for TlsConfigError {}
 /// A client configuration trusting the Mozilla root store, with the `ring` provider and
 /// rustls' default protocol versions (TLS 1.2 and 1.3).
 pub fn client_config() -> Result<Arc<rustls::ClientConfig>, TlsConfigError> {
-    let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    client_config_with_roots(rustls::RootCertStore::from_iter(
+        webpki_roots::TLS_SERVER_ROOTS.iter().cloned(),
+    ))
+}
+
+/// The same configuration trusting only `roots`: a private CA, or a test server's.
+pub fn client_config_with_roots(
+    roots: rustls::RootCertStore,
+) -> Result<Arc<rustls::ClientConfig>, TlsConfigError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -40,9 +48,34 @@ pub fn client_config() -> Result<Arc<rustls::ClientConfig>, TlsConfigError> {
     Ok(Arc::new(config))
 }
 
+/// Whether an I/O error is a TLS failure (an unknown issuer, a bad certificate, a protocol
+/// error). tokio-rustls reports those as I/O errors wrapping a [`rustls::Error`], sometimes
+/// twice over, and an I/O error's `source` skips what it wraps, so this looks inside.
+pub(crate) fn is_tls_failure(error: &std::io::Error) -> bool {
+    let mut inner = error.get_ref();
+    while let Some(e) = inner {
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        inner = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref);
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_certificate_error_wrapped_twice_in_io_errors_is_a_tls_failure() {
+        let rustls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, rustls);
+        let outer = std::io::Error::other(inner);
+        assert!(is_tls_failure(&outer));
+        assert!(!is_tls_failure(&std::io::Error::other("reset")));
+    }
 
     #[test]
     fn the_config_builds_with_ring_and_the_mozilla_roots() {

@@ -10,3 +10,4 @@ mod faults;
 mod lifecycle;
 mod secrets;
 mod support;
+mod tls;

@@ -1,0 +1,44 @@
+//! The client over TLS (`https`/`wss`), verifying the server's certificate — and refusing a
+//! server it cannot verify.
+
+use genesys_notify::Item;
+use genesys_notify::core::agent::Activity;
+use genesys_notify::core::diagnosis::Problem;
+use genesys_notify::core::diagnosis::Transport;
+use genesys_notify::tls;
+use genesys_sim::Presence;
+use genesys_sim::org::DEMO_AGENT_ID;
+use rustls::pki_types::CertificateDer;
+
+use crate::support::{Watch, client, sim};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_works_over_verified_tls() {
+    let sim = sim().tls(true).start().await.expect("the simulator starts");
+    assert!(sim.base_url().starts_with("https://"));
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(
+            sim.ca_der().expect("a TLS simulator has a CA").to_vec(),
+        ))
+        .expect("the test CA is a valid certificate");
+    let config = tls::client_config_with_roots(roots).expect("a TLS configuration");
+    let mut watch = Watch::start(client(&sim).tls_config(config));
+    watch.live().await;
+    sim.agent(DEMO_AGENT_ID).set_presence(Presence::Busy);
+    watch.activity(Activity::Busy).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_cannot_be_verified_is_refused_as_a_tls_failure() {
+    let sim = sim().tls(true).start().await.expect("the simulator starts");
+    // The default configuration trusts the public roots only, not the simulator's test CA.
+    let mut watch = Watch::start(client(&sim));
+    let item = watch
+        .until("a diagnosis", |item| matches!(item, Item::Diagnosis(_)))
+        .await;
+    let Item::Diagnosis(diagnosis) = item else {
+        unreachable!("until returns what it matched")
+    };
+    assert_eq!(diagnosis.problem(), Problem::Transport(Transport::Tls));
+}
