@@ -110,8 +110,9 @@ pub struct WatchArgs {
     #[arg(long, value_name = "SECS")]
     pub duration: Option<u64>,
 
-    /// Reconnect when the server has been silent this long (heartbeats arrive about every
-    /// 30 s). Default: the library's tolerance of two and a half heartbeat intervals.
+    /// Check the connection (ping, then reconnect if unanswered) when the server has been
+    /// silent this long (heartbeats arrive about every 30 s). Default: two and a half
+    /// heartbeat intervals.
     #[arg(long, value_name = "SECS")]
     pub heartbeat_timeout: Option<u64>,
 }
