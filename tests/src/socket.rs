@@ -268,7 +268,9 @@ impl Socket {
                         break SocketEnd::ClosedByClient(code);
                     }
                     Some(Ok(Message::Text(text))) => {
-                        self.record(Direction::In, FrameKind::Text, text.to_string());
+                        // A client that (wrongly) sends its token over the socket must not
+                        // put it in the log.
+                        self.record(Direction::In, FrameKind::Text, self.shared.redact(&text));
                         let reply = self.handle_client_text(&text);
                         if !self.send_text(&mut sink, reply).await {
                             break SocketEnd::Dropped;

@@ -284,6 +284,27 @@ impl Shared {
         }
     }
 
+    /// Every issued access and refresh token, for redaction.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state
+            .tokens
+            .keys()
+            .chain(state.refresh_tokens.keys())
+            .cloned()
+            .collect()
+    }
+
+    /// `text` with every issued token replaced by `***`.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.secrets().iter().fold(text.to_owned(), |t, secret| {
+            t.replace(secret.as_str(), crate::log::REDACTED)
+        })
+    }
+
     /// Waits until `condition` holds for the state; `false` when `within` passes first.
     pub(crate) async fn wait_until(
         &self,
