@@ -200,6 +200,13 @@ impl SimBuilder {
         self
     }
 
+    /// Sends every socket `v2.system.socket_closing` this long after it connects, then closes it
+    /// after the lead (default: never), so long runs exercise socket rollover without a script.
+    pub fn maintenance_after(mut self, age: Duration) -> Self {
+        self.timing.maintenance_after = Some(age);
+        self
+    }
+
     /// Serves HTTPS/WSS with a certificate from a test CA made at start-up (see [`Sim::ca_pem`]).
     pub fn tls(mut self, enabled: bool) -> Self {
         self.tls = enabled;

@@ -241,3 +241,22 @@ async fn a_token_sent_over_the_socket_is_redacted_in_the_log() {
     assert!(received[0].text.contains(genesys_sim::REDACTED));
     assert!(!format!("{:?}", sim.log().entries()).contains(&token));
 }
+
+#[tokio::test]
+async fn scheduled_maintenance_rolls_every_socket_over() {
+    let sim = Sim::builder()
+        .maintenance_after(ms(50))
+        .socket_closing_lead(ms(50))
+        .start()
+        .await
+        .unwrap();
+    let (_, mut ws) = agent_channel(&sim, &[]).await;
+    assert_eq!(
+        next_event(&mut ws).await["topicName"],
+        "v2.system.socket_closing"
+    );
+    match next_message(&mut ws).await {
+        Message::Close(Some(frame)) => assert_eq!(u16::from(frame.code), 1001),
+        other => panic!("expected a close, got {other:?}"),
+    }
+}
