@@ -1,0 +1,8 @@
+//! # genesys-notify-embassy
+//!
+//! The Genesys Cloud notification session of `genesys-notify-core`, driven on a microcontroller.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod tls;

@@ -1,0 +1,7 @@
+//! Shared helpers of the host tests.
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of the helpers"
+)]
+
+pub mod pki;
