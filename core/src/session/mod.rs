@@ -1,0 +1,1514 @@
+//! The session: the whole lifecycle of a Genesys notification stream, as a state machine.
+//!
+//! # Why a state machine
+//!
+//! Getting a notification stream right is mostly about what happens when things go wrong: the
+//! socket goes quiet without closing, the channel expires after 24 hours, the server announces
+//! maintenance a minute ahead, the token expires or is revoked, a permission is missing, the
+//! API says "slow down", the network flaps. Genesys' own SDK handlers leave all of that to the
+//! application. [`Session`] decides all of it, once, for every driver (tokio, embassy, a test):
+//!
+//! 1. **token** — asks the driver for one ([`Transmit::FetchToken`]), refreshes it before expiry
+//!    and once after a 401;
+//! 2. **channel** — `POST /api/v2/notifications/channels`, and refuses a `connectUri` on any
+//!    host other than the configured streaming host;
+//! 3. **subscribe** — `PUT …/subscriptions?ignoreErrors=true` with each agent's topics packed into
+//!    one combined topic (`v2.users.{id}?conversations&presence&routingStatus`), plus extra
+//!    topics; refused topics are named in a diagnosis, and if no agent topic was permitted the
+//!    session stops;
+//! 4. **connect** the socket (no token: the channel id is the capability);
+//! 5. **resync** by REST — per agent `GET /users/{id}?expand=presence,routingStatus,conversationSummary`,
+//!    and `GET /conversations` for a user token — because events are never replayed;
+//! 6. **live** — a heartbeat watchdog (silence for 2.5 intervals → ping; no answer → reconnect;
+//!    a failed reconnect → `HEAD` the channel; gone → a new channel), and **make before break**
+//!    at 23 h or on `socket_closing`: a second channel is created, subscribed and connected
+//!    before the first socket is closed, copies of events are suppressed, and the state is
+//!    re-read without ever showing "stale".
+//!
+//! It is sans-IO in the style of `quinn-proto` and `smoltcp`: no clock, no sockets, no
+//! allocation. Inputs are `handle_*(now, …)`, outputs are `poll_*`, and every input sequence is
+//! legal: ids the session does not know (late answers, closed sockets) are ignored, and nothing
+//! from the network can make it panic.
+//!
+//! # The driver's contract
+//!
+//! After **any** `handle_*` call (and after [`Session::new`]):
+//!
+//! 1. call [`Session::poll_transmit`] until it returns `None`, doing what each [`Transmit`] asks
+//!    (fetch a token, perform an HTTP request, connect, send, close);
+//! 2. call [`Session::poll_event`] until it returns `None`, showing or forwarding each
+//!    [`SessionEvent`];
+//! 3. wait until [`Session::poll_timeout`] (call [`Session::handle_timeout`] then), or until the
+//!    network has something (a response, a socket frame, a close), whichever comes first.
+//!
+//! The outcome of each transmit comes back through the matching input: [`Session::handle_token`]
+//! / [`Session::handle_token_failure`] for a token, [`Session::handle_response`] /
+//! [`Session::handle_request_failed`] for a request, [`Session::handle_socket_open`],
+//! [`Session::handle_socket_frame`], [`Session::handle_socket_frame_too_large`] and
+//! [`Session::handle_socket_closed`] for a socket. Frames are handed in one by one, in the
+//! order the socket delivered them. The session never holds a token: the driver keeps it and
+//! adds the `Authorization` header the request's [`Auth`](crate::request::Auth) names.
+//!
+//! # The driver loop
+//!
+//! A complete driver, with the I/O layer left abstract (`Io` stands for an HTTP client, a
+//! WebSocket client, a token provider and a timer; the tokio and embassy adapters are this loop
+//! over real ones):
+//!
+//! ```no_run
+//! use genesys_notify_core::region::{Environment, Region};
+//! use genesys_notify_core::session::{
+//!     CloseInfo, Config, Inbound, RequestId, Session, SessionEvent, SocketId, TokenFailure,
+//!     TokenKind, Transmit,
+//! };
+//! use genesys_notify_core::diagnosis::Transport;
+//! use genesys_notify_core::request::Request;
+//! use genesys_notify_core::{Duration, Instant};
+//!
+//! /// What the I/O layer observed; a real driver gets these from `select!` over its futures.
+//! enum Happened {
+//!     Token(Result<Duration, u16>),
+//!     Response { id: RequestId, status: u16, retry_after: Option<Duration>, body: Vec<u8> },
+//!     RequestFailed(RequestId, Transport),
+//!     Open(SocketId),
+//!     Frame(SocketId, Vec<u8>),
+//!     FrameTooLarge(SocketId, usize),
+//!     Closed(SocketId, CloseInfo),
+//!     Timer,
+//! }
+//!
+//! /// The I/O layer: starts operations and waits for the next thing that happens.
+//! struct Io;
+//! impl Io {
+//!     fn now(&self) -> Instant { unimplemented!() }
+//!     fn fetch_token(&mut self) { unimplemented!() }
+//!     fn start_request(&mut self, _id: RequestId, _request: &Request<'_>) { unimplemented!() }
+//!     fn connect(&mut self, _socket: SocketId, _uri: &str) { unimplemented!() }
+//!     fn send(&mut self, _socket: SocketId, _text: &[u8]) { unimplemented!() }
+//!     fn close(&mut self, _socket: SocketId) { unimplemented!() }
+//!     fn wait(&mut self, _deadline: Option<Instant>) -> Happened { unimplemented!() }
+//! }
+//!
+//! let config = Config::new(Environment::Cloud(Region::EuWest1), TokenKind::User)
+//!     .random_seed(0x5eed); // per device: a hardware RNG, a MAC address
+//! let mut session = Session::<1>::new(config, &["8a5b1f7c-1d2e-4f00-9a1b-0c2d3e4f5a6b"])
+//!     .expect("a valid configuration");
+//! let mut io = Io;
+//! let mut buf = [0u8; 2048];
+//!
+//! loop {
+//!     let now = io.now();
+//!     // 1. Everything the session wants done now.
+//!     while let Some(transmit) = session.poll_transmit(now, &mut buf) {
+//!         match transmit {
+//!             Transmit::FetchToken { .. } => io.fetch_token(),
+//!             Transmit::Http { id, request } => io.start_request(id, &request),
+//!             Transmit::Connect { socket, uri } => io.connect(socket, uri),
+//!             Transmit::Send { socket, text } => io.send(socket, text),
+//!             Transmit::Close { socket } => io.close(socket),
+//!             _ => {}
+//!         }
+//!     }
+//!     // 2. Everything the application should know.
+//!     while let Some(event) = session.poll_event() {
+//!         match event {
+//!             SessionEvent::AgentChanged { activity, stale, .. } => println!("{activity} (stale: {stale})"),
+//!             SessionEvent::Health(health) => println!("health: {health:?}"),
+//!             SessionEvent::Diagnosis(diagnosis) => eprintln!("{diagnosis}"),
+//!             SessionEvent::Notice(notice) => eprintln!("{notice}"),
+//!             SessionEvent::BufferTooSmall(e) => eprintln!("transmit buffer too small: {e}"),
+//!             SessionEvent::Stopped(reason) => {
+//!                 eprintln!("stopped: {reason}");
+//!                 return;
+//!             }
+//!             _ => {}
+//!         }
+//!     }
+//!     // 3. Sleep until the next deadline or the next thing the network does.
+//!     let happened = io.wait(session.poll_timeout());
+//!     let now = io.now();
+//!     match happened {
+//!         Happened::Token(Ok(expires_in)) => session.handle_token(now, expires_in),
+//!         Happened::Token(Err(status)) => session.handle_token_failure(
+//!             now,
+//!             TokenFailure::Status { status, retry_after: None, body: b"" },
+//!         ),
+//!         Happened::Response { id, status, retry_after, body } => {
+//!             session.handle_response(now, id, status, retry_after, &body)
+//!         }
+//!         Happened::RequestFailed(id, transport) => {
+//!             session.handle_request_failed(now, id, transport)
+//!         }
+//!         Happened::Open(socket) => session.handle_socket_open(now, socket),
+//!         Happened::Frame(socket, text) => {
+//!             if let Inbound::Deliver(event) = session.handle_socket_frame(now, socket, &text) {
+//!                 let _ = event; // hand raw events to a `watch` view or a gateway here
+//!             }
+//!         }
+//!         Happened::FrameTooLarge(socket, len) => {
+//!             session.handle_socket_frame_too_large(now, socket, len)
+//!         }
+//!         Happened::Closed(socket, close) => session.handle_socket_closed(now, socket, close),
+//!         Happened::Timer => session.handle_timeout(now),
+//!     }
+//! }
+//! ```
+
+mod config;
+mod dedup;
+mod io;
+mod link;
+mod token;
+
+pub use config::{
+    CHANNEL_LIFETIME, Config, ConfigError, DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_OFFLINE_AFTER_FAILURES, DEFAULT_PONG_TIMEOUT, DEFAULT_RENEW_AFTER,
+    DEFAULT_ROLLOVER_OVERLAP, DEFAULT_TOKEN_REFRESH_MARGIN, MAX_EXTRA_TOPICS, Timing, TokenKind,
+};
+pub use dedup::{DUPLICATE_RING_CAPACITY, DUPLICATE_WINDOW};
+pub use io::{
+    CHANNEL_ID_CAPACITY, CloseInfo, ConnectionInfo, Inbound, Notice, RequestId, SessionEvent,
+    SocketId, StopReason, Suppressed, TokenFailure, TokenReason, Transmit,
+};
+pub use link::MAX_CONNECT_URI_LEN;
+
+use crate::agent::{Activity, Agent, SnapshotError};
+use crate::backoff::{Backoff, SplitMix64};
+use crate::diagnosis::{Action, Context, Diagnosis, Problem, Step, Transport};
+use crate::event::{self, Event, EventError, SystemKind};
+use crate::frame;
+use crate::json::BufferTooSmall;
+use crate::light::Health;
+use crate::request::{
+    self, Channel as ChannelReply, Operation, ResponseError, SubscriptionResults,
+};
+use crate::time::{Duration, Instant};
+use crate::topic::{self, TopicBuf, UserTopicKind};
+use dedup::DuplicateFilter;
+use link::{Channel, Link, Phase, Ping, Slot};
+use token::{Fetch, TokenState};
+
+/// The user topics subscribed for each agent: what the agent model reads. `activity` would
+/// repeat presence and routing status, and `conversationsummary` only counts conversations.
+pub const AGENT_TOPICS: [UserTopicKind; 3] = [
+    UserTopicKind::Conversations,
+    UserTopicKind::Presence,
+    UserTopicKind::RoutingStatus,
+];
+
+/// How many resync reads run at once.
+///
+/// Why 4: Genesys allows about 300 requests a minute per token; a gateway resyncing a hundred
+/// agents after a reconnect must not spend that in one burst, while one agent's two reads still
+/// go out together.
+pub const RESYNC_CONCURRENCY: usize = 4;
+
+/// How many REST calls can be outstanding: one per link slot (create, subscribe or check) plus
+/// the resync reads. The table never needs more, by construction.
+pub const MAX_REQUESTS: usize = 2 + RESYNC_CONCURRENCY;
+
+/// How many diagnoses, notices and the final stop wait for [`Session::poll_event`] before the
+/// oldest is dropped (and counted in [`Stats::reports_dropped`]).
+///
+/// Why 3: one input yields at most a diagnosis and a stop, and a driver polls after every
+/// input; each entry costs about a kilobyte (a [`Diagnosis`] names topics and permissions).
+pub const REPORT_QUEUE_CAPACITY: usize = 3;
+
+/// Sockets waiting to be closed: at most one per link slot, plus one being replaced.
+const MAX_PENDING_CLOSES: usize = 4;
+
+/// Counters for status pages and tests; they only ever grow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub struct Stats {
+    /// Streams re-established after a gap (a drop, a silent socket, a lost channel).
+    pub reconnects: u32,
+    /// Clean channel rollovers (renewal or `socket_closing`) completed.
+    pub rollovers: u32,
+    /// Frames that were not Genesys events (ignored).
+    pub invalid_frames: u32,
+    /// Frames the driver reported as too large (dropped; the state was re-read).
+    pub oversized_frames: u32,
+    /// Copies of events suppressed during rollovers.
+    pub duplicates: u32,
+    /// Diagnoses and notices dropped because nobody polled them in time.
+    pub reports_dropped: u32,
+}
+
+/// A REST call the session is making.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    CreateChannel(Slot),
+    Subscribe(Slot),
+    CheckChannel(Slot),
+    ReadUser(usize),
+    ReadConversations(usize),
+}
+
+impl Op {
+    const fn slot(self) -> Option<Slot> {
+        match self {
+            Op::CreateChannel(slot) | Op::Subscribe(slot) | Op::CheckChannel(slot) => Some(slot),
+            Op::ReadUser(_) | Op::ReadConversations(_) => None,
+        }
+    }
+
+    const fn is_resync(self) -> bool {
+        self.slot().is_none()
+    }
+
+    const fn operation(self) -> Operation {
+        match self {
+            Op::CreateChannel(_) => Operation::CreateChannel,
+            Op::Subscribe(_) => Operation::PutSubscriptions,
+            Op::CheckChannel(_) => Operation::ChannelExists,
+            Op::ReadUser(_) => Operation::GetUser,
+            Op::ReadConversations(_) => Operation::GetConversations,
+        }
+    }
+}
+
+/// Where one attempt of a REST call stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Attempt {
+    /// To be transmitted as soon as a usable token exists.
+    Ready,
+    /// Transmitted as `id`, with token generation `token`.
+    Sent { id: RequestId, token: u32 },
+    /// Retry at `until` (backoff, `Retry-After`).
+    Waiting { until: Instant },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    op: Op,
+    attempt: Attempt,
+}
+
+/// One resync read of one agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Read {
+    Done,
+    Needed,
+    Running,
+    /// Given up (the user does not exist, the request is refused): the agent stays stale.
+    Failed,
+}
+
+#[derive(Debug)]
+struct Tracked {
+    agent: Agent,
+    /// The agent's topics, packed into one combined topic.
+    topic: TopicBuf,
+    user: Read,
+    conversations: Read,
+    reported: Option<(Activity, bool)>,
+}
+
+impl Tracked {
+    fn resync_running(&self) -> bool {
+        matches!(self.user, Read::Needed | Read::Running)
+            || matches!(self.conversations, Read::Needed | Read::Running)
+    }
+}
+
+/// The session has stopped; the reason waits in the report queue until polled.
+#[derive(Clone, Copy, Debug)]
+struct Stop {
+    health: Health,
+}
+
+/// The notification session for up to `AGENTS` agents.
+///
+/// `AGENTS` is a capacity: a desk light uses `Session<1>`, a gateway `Session<64>`. One session
+/// for one agent is under 8 KiB (`size_of::<Session<1>>()`, checked by a test), plus the
+/// caller's transmit buffer (2 KiB is plenty for one agent; [`SessionEvent::BufferTooSmall`]
+/// says when it is not).
+///
+/// See the [module documentation](self) for the call order and a complete driver loop.
+#[derive(Debug)]
+pub struct Session<const AGENTS: usize> {
+    config: Config,
+    agents: heapless::Vec<Tracked, AGENTS>,
+    token: TokenState,
+    links: [Link; 2],
+    primary: Slot,
+    requests: heapless::Vec<Pending, MAX_REQUESTS>,
+    duplicates: DuplicateFilter,
+    backoff: Backoff,
+    rng: SplitMix64,
+    closes: heapless::Deque<SocketId, MAX_PENDING_CLOSES>,
+    /// Diagnoses and notices, in order.
+    reports: heapless::Deque<SessionEvent, REPORT_QUEUE_CAPACITY>,
+    buffer_too_small: Option<BufferTooSmall>,
+    next_id: u32,
+    stop: Option<Stop>,
+    reported_health: Option<Health>,
+    reported_connection: Option<ConnectionInfo>,
+    /// Consecutive failures to reach anything; reset by any answer.
+    transport_failures: u8,
+    /// A first resync has completed since the session started.
+    been_live: bool,
+    /// The stream had a gap since it was last established: the next open is a reconnect.
+    gap: bool,
+    last_heartbeat: Option<Instant>,
+    stats: Stats,
+}
+
+impl<const AGENTS: usize> Session<AGENTS> {
+    /// A session for the agents with the given Genesys user ids (at most `AGENTS`), in the
+    /// order [`SessionEvent::AgentChanged`] numbers them. With a [`TokenKind::User`] token, the
+    /// first agent is the token's user.
+    ///
+    /// Nothing is sent yet: the first [`Session::poll_transmit`] asks for a token.
+    pub fn new(config: Config, agents: &[&str]) -> Result<Self, ConfigError> {
+        config.validate()?;
+        if agents.is_empty() {
+            return Err(ConfigError::NoAgents);
+        }
+        let too_many = ConfigError::TooManyAgents { capacity: AGENTS };
+        let mut tracked = heapless::Vec::new();
+        let mut topic_count = config
+            .extra_topics
+            .iter()
+            .map(|t| t.as_topic().part_count())
+            .fold(0usize, usize::saturating_add);
+        for (index, user_id) in agents.iter().enumerate() {
+            let invalid = ConfigError::InvalidAgentId { agent: index };
+            let agent = Agent::new(user_id).map_err(|_| invalid)?;
+            let topic = agent_topic(user_id).ok_or(invalid)?;
+            topic_count = topic_count.saturating_add(topic.as_topic().part_count());
+            let entry = Tracked {
+                agent,
+                topic,
+                user: Read::Done,
+                conversations: Read::Done,
+                reported: None,
+            };
+            tracked.push(entry).map_err(|_| too_many)?;
+        }
+        if topic_count > topic::MAX_TOPICS_PER_CHANNEL {
+            return Err(ConfigError::TooManyTopics);
+        }
+        let mut session = Self {
+            rng: SplitMix64::new(config.seed),
+            backoff: config.backoff.clone(),
+            config,
+            agents: tracked,
+            token: TokenState::new(),
+            links: [Link::idle(), Link::idle()],
+            primary: Slot::A,
+            requests: heapless::Vec::new(),
+            duplicates: DuplicateFilter::new(),
+            closes: heapless::Deque::new(),
+            reports: heapless::Deque::new(),
+            buffer_too_small: None,
+            next_id: 1,
+            stop: None,
+            reported_health: None,
+            reported_connection: None,
+            transport_failures: 0,
+            been_live: false,
+            gap: false,
+            last_heartbeat: None,
+            stats: Stats::default(),
+        };
+        session.begin_create(Slot::A);
+        Ok(session)
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Inputs
+    // ----------------------------------------------------------------------------------------
+
+    /// Time has reached (or passed) [`Session::poll_timeout`]. Calling it early is harmless.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.stop.is_some() {
+            return;
+        }
+        self.token.handle_timeout(now);
+        for pending in self.requests.iter_mut() {
+            if let Attempt::Waiting { until } = pending.attempt
+                && now >= until
+            {
+                pending.attempt = Attempt::Ready;
+            }
+        }
+        for slot in Slot::BOTH {
+            self.link_timeout(slot, now);
+        }
+    }
+
+    /// The driver's token provider delivered a token that expires in `expires_in` (pass
+    /// [`Duration::MAX`] for a token of unknown life). The session keeps only the expiry; the
+    /// driver keeps the token and adds it to the requests that ask for it.
+    pub fn handle_token(&mut self, now: Instant, expires_in: Duration) {
+        if self.stop.is_some() {
+            return;
+        }
+        self.token
+            .got(now, expires_in, self.config.token_refresh_margin);
+    }
+
+    /// Getting a token failed. Refusals stop the session ([`Health::AuthFailed`]); 429 waits
+    /// `Retry-After`; server and transport errors back off and try again.
+    pub fn handle_token_failure(&mut self, now: Instant, failure: TokenFailure<'_>) {
+        if self.stop.is_some() || !matches!(self.token.fetch, Fetch::InFlight(_)) {
+            return;
+        }
+        let diagnosis = match failure {
+            TokenFailure::Transport(transport) => {
+                self.count_transport_failure();
+                let step = Step::Request(Operation::Token);
+                Diagnosis::from_transport(&self.context(), step, transport)
+            }
+            TokenFailure::Status {
+                status,
+                retry_after,
+                body,
+            } => {
+                self.transport_failures = 0;
+                let ctx = self.context();
+                match Diagnosis::from_response(&ctx, Operation::Token, status, retry_after, body) {
+                    Some(diagnosis) => diagnosis,
+                    // A success status is no failure: the driver should have called handle_token.
+                    None => return,
+                }
+            }
+            TokenFailure::Unavailable => {
+                self.stop_with(StopReason::TokenUnavailable, Health::AuthFailed);
+                return;
+            }
+        };
+        match diagnosis.action() {
+            Action::RetryAfter(wait) => {
+                self.report_diagnosis(diagnosis);
+                self.token.retry_at(now + wait);
+            }
+            Action::Backoff | Action::RefreshToken | Action::RecreateChannel => {
+                self.report_diagnosis(diagnosis);
+                let delay = self.backoff.next_delay(&mut self.rng);
+                self.token.retry_at(now + delay);
+            }
+            Action::Stop => self.stop_with(StopReason::Refused(diagnosis), Health::AuthFailed),
+        }
+    }
+
+    /// The HTTP request `id` was answered with `status`, the `Retry-After` header (if any, in
+    /// seconds, converted) and `body` (empty for `HEAD`).
+    pub fn handle_response(
+        &mut self,
+        now: Instant,
+        id: RequestId,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: &[u8],
+    ) {
+        if self.stop.is_some() {
+            return;
+        }
+        let Some(index) = self.request_index(id) else {
+            return;
+        };
+        let Some(Pending { op, attempt }) = self.requests.get(index).copied() else {
+            return;
+        };
+        let token_used = match attempt {
+            Attempt::Sent { token, .. } => token,
+            _ => return,
+        };
+        self.transport_failures = 0;
+        let ctx = self.context();
+        let Some(diagnosis) =
+            Diagnosis::from_response(&ctx, op.operation(), status, retry_after, body)
+        else {
+            if token_used == self.token.generation() {
+                self.token.answers_a_401 = false;
+            }
+            self.requests.swap_remove(index);
+            self.succeeded(now, op, body);
+            return;
+        };
+        match diagnosis.action() {
+            Action::RefreshToken if token_used != self.token.generation() => {
+                // Sent with a token that has since been replaced: simply try again.
+                self.set_attempt(index, Attempt::Ready);
+            }
+            Action::RefreshToken => {
+                self.report_diagnosis(diagnosis);
+                self.token.want(TokenReason::Rejected);
+                self.set_attempt(index, Attempt::Ready);
+            }
+            Action::RetryAfter(wait) => {
+                self.report_diagnosis(diagnosis);
+                self.set_attempt(index, Attempt::Waiting { until: now + wait });
+            }
+            Action::Backoff => {
+                self.report_diagnosis(diagnosis);
+                let delay = self.backoff.next_delay(&mut self.rng);
+                self.set_attempt(index, Attempt::Waiting { until: now + delay });
+            }
+            Action::RecreateChannel => {
+                self.report_diagnosis(diagnosis);
+                self.requests.swap_remove(index);
+                if let Some(slot) = op.slot() {
+                    self.begin_create(slot);
+                }
+            }
+            Action::Stop => {
+                self.requests.swap_remove(index);
+                self.give_up(op, diagnosis);
+            }
+        }
+    }
+
+    /// The HTTP request `id` got no answer (DNS, TCP, TLS, timeout). It is retried after a backoff.
+    pub fn handle_request_failed(&mut self, now: Instant, id: RequestId, transport: Transport) {
+        if self.stop.is_some() {
+            return;
+        }
+        let Some(index) = self.request_index(id) else {
+            return;
+        };
+        let Some(pending) = self.requests.get(index).copied() else {
+            return;
+        };
+        self.count_transport_failure();
+        let step = Step::Request(pending.op.operation());
+        self.report_diagnosis(Diagnosis::from_transport(&self.context(), step, transport));
+        let delay = self.backoff.next_delay(&mut self.rng);
+        self.set_attempt(index, Attempt::Waiting { until: now + delay });
+    }
+
+    /// The socket `socket` completed its handshake.
+    pub fn handle_socket_open(&mut self, now: Instant, socket: SocketId) {
+        if self.stop.is_some() {
+            return;
+        }
+        let Some(slot) = self.slot_of(socket) else {
+            return;
+        };
+        if !matches!(self.link(slot).phase, Phase::Connecting { .. }) {
+            return;
+        }
+        self.transport_failures = 0;
+        self.link_mut(slot).phase = Phase::Open {
+            socket,
+            last_frame: now,
+            ping: Ping::Quiet,
+        };
+        if slot != self.primary {
+            // Make before break: the replacement is connected, so the old socket may go, after
+            // a short overlap for events already on their way to it.
+            let old = self.primary;
+            match self.link(old).phase {
+                Phase::Open { socket, .. } => {
+                    self.cancel_requests_of(old);
+                    self.link_mut(old).phase = Phase::Draining {
+                        socket,
+                        close_at: now + self.config.rollover_overlap,
+                    };
+                }
+                _ => self.free(old),
+            }
+            self.primary = slot;
+            if !self.gap {
+                self.stats.rollovers = self.stats.rollovers.saturating_add(1);
+            }
+        }
+        if self.gap {
+            self.gap = false;
+            self.stats.reconnects = self.stats.reconnects.saturating_add(1);
+        }
+        self.start_resync();
+    }
+
+    /// A text frame arrived on `socket`. The event is applied to the agents and returned, so
+    /// the application can use it too; copies from a rollover's second socket are suppressed.
+    pub fn handle_socket_frame<'b>(
+        &mut self,
+        now: Instant,
+        socket: SocketId,
+        text: &'b [u8],
+    ) -> Inbound<'b> {
+        if self.stop.is_some() {
+            return Inbound::Suppressed(Suppressed::Stopped);
+        }
+        let Some(slot) = self.slot_of(socket) else {
+            return Inbound::Suppressed(Suppressed::UnknownSocket);
+        };
+        match &mut self.link_mut(slot).phase {
+            Phase::Open {
+                last_frame, ping, ..
+            } => {
+                *last_frame = now;
+                *ping = Ping::Quiet;
+            }
+            Phase::Draining { .. } => {}
+            _ => return Inbound::Suppressed(Suppressed::UnknownSocket),
+        }
+        let event = match event::parse(text) {
+            Ok(event) => event,
+            Err(EventError::TooLarge { len }) => {
+                self.frame_too_large(len);
+                return Inbound::Invalid(EventError::TooLarge { len });
+            }
+            Err(error) => {
+                self.stats.invalid_frames = self.stats.invalid_frames.saturating_add(1);
+                self.report(SessionEvent::Notice(Notice::InvalidFrame(error)));
+                return Inbound::Invalid(error);
+            }
+        };
+        match &event {
+            Event::Heartbeat => {
+                // A heartbeat proves the whole path works: failures are behind us.
+                self.last_heartbeat = Some(now);
+                self.backoff.reset();
+            }
+            Event::Pong => {}
+            Event::SocketClosing => {
+                if slot == self.primary {
+                    self.start_rollover();
+                }
+            }
+            Event::System { kind, .. } => match kind {
+                SystemKind::NoLongerSubscribed => {
+                    self.mark_gap();
+                    self.set_link_op(slot, Op::Subscribe(slot));
+                }
+                SystemKind::TokenRevoked => self.token.want(TokenReason::Revoked),
+                _ => {}
+            },
+            Event::Reply(reply) => {
+                let ctx = self.context();
+                if let Some(diagnosis) = Diagnosis::from_socket_reply(&ctx, reply.result, reply.raw)
+                {
+                    self.report_diagnosis(diagnosis);
+                }
+            }
+            _ => {
+                if self.duplicates.is_copy(now, socket, event.fingerprint()) {
+                    self.stats.duplicates = self.stats.duplicates.saturating_add(1);
+                    return Inbound::Suppressed(Suppressed::Duplicate);
+                }
+                for tracked in self.agents.iter_mut() {
+                    tracked.agent.handle_event(&event);
+                }
+            }
+        }
+        Inbound::Deliver(event)
+    }
+
+    /// The driver dropped a frame of `len` bytes on `socket` because it did not fit its buffer.
+    /// An event was lost: the agents are marked stale and re-read.
+    pub fn handle_socket_frame_too_large(&mut self, now: Instant, socket: SocketId, len: usize) {
+        if self.stop.is_some() {
+            return;
+        }
+        let Some(slot) = self.slot_of(socket) else {
+            return;
+        };
+        if let Phase::Open {
+            last_frame, ping, ..
+        } = &mut self.link_mut(slot).phase
+        {
+            *last_frame = now;
+            *ping = Ping::Quiet;
+        }
+        self.frame_too_large(len);
+    }
+
+    /// The socket `socket` closed, or never opened.
+    pub fn handle_socket_closed(&mut self, now: Instant, socket: SocketId, close: CloseInfo) {
+        if self.stop.is_some() {
+            return;
+        }
+        let Some(slot) = self.slot_of(socket) else {
+            return;
+        };
+        if matches!(close, CloseInfo::Transport(_)) {
+            self.count_transport_failure();
+        }
+        // The socket is gone: forget it (keeping the channel) so nothing closes it again.
+        let phase = self.link(slot).phase;
+        self.link_mut(slot).phase = Phase::Idle;
+        match phase {
+            Phase::Connecting { .. } => {
+                // Is it the network, or is the channel gone? `HEAD` tells.
+                match close {
+                    CloseInfo::Refused { status } => {
+                        let ctx = self.context();
+                        self.report_diagnosis(Diagnosis::from_socket_handshake(&ctx, status));
+                    }
+                    _ => self.report(SessionEvent::Notice(Notice::SocketFailed(close))),
+                }
+                self.link_mut(slot).phase = Phase::Checking;
+                self.set_link_op(slot, Op::CheckChannel(slot));
+            }
+            Phase::Open { .. } => {
+                self.report(SessionEvent::Notice(Notice::SocketClosed(close)));
+                self.stream_lost(slot, now);
+            }
+            _ => self.free(slot),
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Outputs
+    // ----------------------------------------------------------------------------------------
+
+    /// The next thing the driver must do, written into `buf` where it needs bytes; `None` when
+    /// there is nothing to do now.
+    ///
+    /// If `buf` is too small for a transmit, that transmit is kept for the next call and a
+    /// [`SessionEvent::BufferTooSmall`] says how much is needed; other transmits still go out.
+    pub fn poll_transmit<'b>(&mut self, now: Instant, buf: &'b mut [u8]) -> Option<Transmit<'b>> {
+        if let Some(socket) = self.closes.pop_front() {
+            return Some(Transmit::Close { socket });
+        }
+        if self.stop.is_some() {
+            return None;
+        }
+        if let Some(reason) = self.token.take_wanted() {
+            return Some(Transmit::FetchToken { reason });
+        }
+        self.schedule_resync_reads();
+        let mut candidates: heapless::Vec<Candidate, { 2 + MAX_REQUESTS }> = heapless::Vec::new();
+        // Capacity: one socket action per slot, one entry per request; pushes cannot fail.
+        for slot in [self.primary, self.primary.other()] {
+            match self.link(slot).phase {
+                Phase::Connecting {
+                    socket,
+                    announced: false,
+                } => {
+                    let _ = candidates.push(Candidate::Connect { slot, socket });
+                }
+                Phase::Open {
+                    socket,
+                    ping: Ping::Wanted { .. },
+                    ..
+                } => {
+                    let _ = candidates.push(Candidate::Ping { slot, socket });
+                }
+                _ => {}
+            }
+        }
+        if self.token.usable(now) {
+            for (index, pending) in self.requests.iter().enumerate() {
+                if pending.attempt == Attempt::Ready {
+                    let op = pending.op;
+                    let _ = candidates.push(Candidate::Request { index, op });
+                }
+            }
+        }
+        // Encode each candidate once to learn whether it fits, and again (after recording that
+        // it went out) to hand back the borrow: the second run cannot fail.
+        let id = RequestId::from_raw(self.next_id);
+        for candidate in candidates {
+            match self.encode(candidate, id, &mut *buf).map(|_| ()) {
+                Ok(()) => {
+                    self.commit(candidate, id, now);
+                    return self.encode(candidate, id, buf).ok();
+                }
+                Err(too_small) => self.buffer_too_small = Some(too_small),
+            }
+        }
+        None
+    }
+
+    /// The next thing the application should know; `None` when there is nothing new.
+    pub fn poll_event(&mut self) -> Option<SessionEvent> {
+        let health = self.health();
+        let stopping = matches!(self.reports.front(), Some(SessionEvent::Stopped(_)));
+        if stopping && self.reported_health != Some(health) {
+            // The health a stop leaves behind comes before the stop itself.
+            self.reported_health = Some(health);
+            return Some(SessionEvent::Health(health));
+        }
+        if let Some(report) = self.reports.pop_front() {
+            return Some(report);
+        }
+        if let Some(too_small) = self.buffer_too_small.take() {
+            return Some(SessionEvent::BufferTooSmall(too_small));
+        }
+        if self.reported_health != Some(health) {
+            self.reported_health = Some(health);
+            return Some(SessionEvent::Health(health));
+        }
+        let connection = self.connection();
+        if self.reported_connection.as_ref() != Some(&connection) {
+            self.reported_connection = Some(connection.clone());
+            return Some(SessionEvent::Connection(connection));
+        }
+        for (index, tracked) in self.agents.iter_mut().enumerate() {
+            let now = (tracked.agent.activity(), tracked.agent.is_stale());
+            if tracked.reported != Some(now) {
+                tracked.reported = Some(now);
+                return Some(SessionEvent::AgentChanged {
+                    agent: index,
+                    activity: now.0,
+                    stale: now.1,
+                });
+            }
+        }
+        None
+    }
+
+    /// When [`Session::handle_timeout`] should be called next; `None` if only the network can
+    /// move the session forward (or it has stopped).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.stop.is_some() {
+            return None;
+        }
+        let mut next = self.token.poll_timeout();
+        for pending in &self.requests {
+            if let Attempt::Waiting { until } = pending.attempt {
+                next = earliest(next, Some(until));
+            }
+        }
+        for slot in Slot::BOTH {
+            next = earliest(next, self.link_deadline(slot));
+        }
+        next
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Queries
+    // ----------------------------------------------------------------------------------------
+
+    /// The agent at `index` (in the order given to [`Session::new`]).
+    pub fn agent(&self, index: usize) -> Option<&Agent> {
+        self.agents.get(index).map(|t| &t.agent)
+    }
+
+    /// How many agents the session tracks.
+    pub fn agent_count(&self) -> usize {
+        self.agents.len()
+    }
+
+    /// The connection health the light shows now.
+    pub fn health(&self) -> Health {
+        if let Some(stop) = &self.stop {
+            return stop.health;
+        }
+        if self.transport_failures >= self.config.offline_after {
+            return Health::Offline;
+        }
+        let any_stale = self.agents.iter().any(|t| t.agent.is_stale());
+        if self.link(self.primary).is_open() && self.been_live && !any_stale {
+            Health::Live
+        } else if self.been_live {
+            Health::Stale
+        } else {
+            Health::Connecting
+        }
+    }
+
+    /// The channel carrying the stream, its expiry and liveness.
+    pub fn connection(&self) -> ConnectionInfo {
+        let channel = self.link(self.primary).channel.as_ref();
+        let mut channel_id = heapless::String::new();
+        if let Some(channel) = channel {
+            // A checked id is at most CHANNEL_ID_CAPACITY bytes, so this always fits.
+            let _ = channel_id.push_str(channel.id());
+        }
+        ConnectionInfo {
+            channel_id,
+            expires: channel.map(|c| c.created_at + CHANNEL_LIFETIME),
+            live: self.health() == Health::Live,
+            reconnects: self.stats.reconnects,
+            last_heartbeat: self.last_heartbeat,
+        }
+    }
+
+    /// Counters since the session started.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Whether the session has stopped for good.
+    pub fn is_stopped(&self) -> bool {
+        self.stop.is_some()
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Links
+    // ----------------------------------------------------------------------------------------
+
+    fn link(&self, slot: Slot) -> &Link {
+        match slot {
+            Slot::A => &self.links[0],
+            Slot::B => &self.links[1],
+        }
+    }
+
+    fn link_mut(&mut self, slot: Slot) -> &mut Link {
+        match slot {
+            Slot::A => &mut self.links[0],
+            Slot::B => &mut self.links[1],
+        }
+    }
+
+    fn slot_of(&self, socket: SocketId) -> Option<Slot> {
+        Slot::BOTH
+            .into_iter()
+            .find(|&slot| self.link(slot).socket() == Some(socket))
+    }
+
+    fn new_socket(&mut self) -> SocketId {
+        SocketId::from_raw(self.take_id())
+    }
+
+    fn take_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        id
+    }
+
+    /// Starts a new channel on `slot`, forgetting the old one.
+    fn begin_create(&mut self, slot: Slot) {
+        if let Some(socket) = self.link(slot).socket() {
+            self.close(socket);
+        }
+        let link = self.link_mut(slot);
+        link.channel = None;
+        link.phase = Phase::Creating;
+        self.set_link_op(slot, Op::CreateChannel(slot));
+    }
+
+    /// Connects a new socket to the channel `slot` already has.
+    fn begin_connect(&mut self, slot: Slot) {
+        if self.link(slot).channel.is_none() {
+            self.begin_create(slot);
+            return;
+        }
+        let socket = self.new_socket();
+        self.link_mut(slot).phase = Phase::Connecting {
+            socket,
+            announced: false,
+        };
+    }
+
+    /// Replaces the link's outstanding REST call (each link waits for at most one).
+    fn set_link_op(&mut self, slot: Slot, op: Op) {
+        self.cancel_requests_of(slot);
+        // Cannot fail: one entry per slot plus at most RESYNC_CONCURRENCY resync reads.
+        let _ = self.requests.push(Pending {
+            op,
+            attempt: Attempt::Ready,
+        });
+    }
+
+    fn cancel_requests_of(&mut self, slot: Slot) {
+        self.requests.retain(|p| p.op.slot() != Some(slot));
+    }
+
+    /// Forgets a link: closes its socket, cancels its calls.
+    fn free(&mut self, slot: Slot) {
+        if let Some(socket) = self.link(slot).socket() {
+            self.close(socket);
+        }
+        self.cancel_requests_of(slot);
+        *self.link_mut(slot) = Link::idle();
+    }
+
+    fn close(&mut self, socket: SocketId) {
+        if self.closes.iter().all(|&s| s != socket) && self.closes.push_back(socket).is_err() {
+            // Unreachable by construction (one socket per slot); dropping the oldest close
+            // request would leak a socket, so make room by forgetting the request instead.
+            self.closes.pop_front();
+            let _ = self.closes.push_back(socket);
+        }
+    }
+
+    /// Begins make-before-break, unless a replacement is already being built.
+    fn start_rollover(&mut self) {
+        let standby = self.primary.other();
+        if self.link(standby).is_idle() {
+            self.begin_create(standby);
+        }
+    }
+
+    /// The stream on `slot` ended: the server closed it, or it was silent and is closed here.
+    fn stream_lost(&mut self, slot: Slot, now: Instant) {
+        if slot != self.primary {
+            self.free(slot);
+            return;
+        }
+        self.mark_gap();
+        let standby = slot.other();
+        if self.link(standby).is_idle() {
+            let delay = self.backoff.next_delay(&mut self.rng);
+            self.link_mut(slot).phase = Phase::Pausing { until: now + delay };
+        } else {
+            // A replacement is already on its way: it becomes the stream when it connects.
+            self.free(slot);
+            self.primary = standby;
+        }
+    }
+
+    fn link_timeout(&mut self, slot: Slot, now: Instant) {
+        match self.link(slot).phase {
+            Phase::Open {
+                last_frame, ping, ..
+            } => {
+                if let Some(since) = ping.since() {
+                    if now >= since + self.config.pong_timeout {
+                        let silent_for = now - last_frame;
+                        self.report(SessionEvent::Notice(Notice::SocketSilent { silent_for }));
+                        if let Some(socket) = self.link(slot).socket() {
+                            self.close(socket);
+                        }
+                        self.stream_lost(slot, now);
+                        return;
+                    }
+                } else if now >= last_frame + self.config.heartbeat_timeout
+                    && let Phase::Open { ping, .. } = &mut self.link_mut(slot).phase
+                {
+                    *ping = Ping::Wanted { since: now };
+                }
+                if self.renewal_due(slot).is_some_and(|at| now >= at) {
+                    self.start_rollover();
+                }
+            }
+            Phase::Draining { socket, close_at } if now >= close_at => {
+                self.close(socket);
+                *self.link_mut(slot) = Link::idle();
+            }
+            Phase::Pausing { until } if now >= until => self.begin_connect(slot),
+            _ => {}
+        }
+    }
+
+    /// When the primary's channel should be replaced, if a rollover is not already running.
+    fn renewal_due(&self, slot: Slot) -> Option<Instant> {
+        if slot != self.primary || !self.link(slot.other()).is_idle() {
+            return None;
+        }
+        let channel = self.link(slot).channel.as_ref()?;
+        Some(channel.created_at + self.config.renew_after)
+    }
+
+    fn link_deadline(&self, slot: Slot) -> Option<Instant> {
+        match self.link(slot).phase {
+            Phase::Open {
+                last_frame, ping, ..
+            } => {
+                let watchdog = match ping.since() {
+                    Some(since) => since + self.config.pong_timeout,
+                    None => last_frame + self.config.heartbeat_timeout,
+                };
+                earliest(Some(watchdog), self.renewal_due(slot))
+            }
+            Phase::Draining { close_at, .. } => Some(close_at),
+            Phase::Pausing { until } => Some(until),
+            _ => None,
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Requests
+    // ----------------------------------------------------------------------------------------
+
+    fn request_index(&self, id: RequestId) -> Option<usize> {
+        self.requests
+            .iter()
+            .position(|p| matches!(p.attempt, Attempt::Sent { id: sent, .. } if sent == id))
+    }
+
+    fn set_attempt(&mut self, index: usize, attempt: Attempt) {
+        if let Some(pending) = self.requests.get_mut(index) {
+            pending.attempt = attempt;
+        }
+    }
+
+    /// A REST call answered 2xx.
+    fn succeeded(&mut self, now: Instant, op: Op, body: &[u8]) {
+        match op {
+            Op::CreateChannel(slot) => self.channel_created(now, slot, body),
+            Op::Subscribe(slot) => self.subscribed(slot, body),
+            Op::CheckChannel(slot) => {
+                // The channel exists: the network or the socket was at fault. Try again later.
+                let delay = self.backoff.next_delay(&mut self.rng);
+                self.link_mut(slot).phase = Phase::Pausing { until: now + delay };
+            }
+            Op::ReadUser(index) => self.snapshot_read(now, op, index, body),
+            Op::ReadConversations(index) => self.snapshot_read(now, op, index, body),
+        }
+    }
+
+    fn channel_created(&mut self, now: Instant, slot: Slot, body: &[u8]) {
+        if self.link(slot).phase != Phase::Creating {
+            return;
+        }
+        let reply = match ChannelReply::parse(body) {
+            Ok(reply) => reply,
+            Err(error) => {
+                let ctx = self.context();
+                let operation = Operation::CreateChannel;
+                self.report_diagnosis(Diagnosis::from_unreadable_reply(&ctx, operation, error));
+                self.retry_later(now, Op::CreateChannel(slot));
+                return;
+            }
+        };
+        let mut uri = [0u8; MAX_CONNECT_URI_LEN];
+        let uri = reply.connect_uri.decode_into(&mut uri).unwrap_or("");
+        match Channel::new(&self.config.environment, uri, now) {
+            Ok(channel) => {
+                let link = self.link_mut(slot);
+                link.channel = Some(channel);
+                link.phase = Phase::Subscribing;
+                self.set_link_op(slot, Op::Subscribe(slot));
+            }
+            // Most likely the configured environment is not the organisation's: a configuration
+            // fault, shown like refused credentials.
+            Err(error) => self.stop_with(StopReason::ForeignConnectUri(error), Health::AuthFailed),
+        }
+    }
+
+    fn subscribed(&mut self, slot: Slot, body: &[u8]) {
+        let mut permitted = 0usize;
+        let mut rejected = 0usize;
+        if let Ok(results) = SubscriptionResults::parse(body) {
+            for result in results.iter() {
+                // The reply may name the combined topic or its expanded parts.
+                let id = result.id.as_plain().unwrap_or("");
+                let is_agent_topic = self.agents.iter().any(|t| {
+                    id.eq_ignore_ascii_case(t.topic.as_str())
+                        || t.topic.as_topic().parts().any(|p| p.matches_received(id))
+                });
+                match (is_agent_topic, result.is_rejected()) {
+                    (true, true) => rejected += 1,
+                    (true, false) => permitted += 1,
+                    (false, _) => {}
+                }
+            }
+            let ctx = self.context();
+            let operation = Operation::PutSubscriptions;
+            if let Some(diagnosis) = Diagnosis::from_subscription_results(&ctx, operation, &results)
+            {
+                if rejected > 0 && permitted == 0 {
+                    self.stop_with(StopReason::Refused(diagnosis), Health::Forbidden);
+                    return;
+                }
+                self.report_diagnosis(diagnosis);
+            }
+        }
+        match self.link(slot).phase {
+            Phase::Subscribing => self.begin_connect(slot),
+            Phase::Open { .. } => self.start_resync(),
+            _ => {}
+        }
+    }
+
+    fn snapshot_read(&mut self, now: Instant, op: Op, index: usize, body: &[u8]) {
+        let Some(tracked) = self.agents.get_mut(index) else {
+            return;
+        };
+        let (read, applied) = match op {
+            Op::ReadUser(_) => (&mut tracked.user, tracked.agent.apply_user_snapshot(body)),
+            _ => (
+                &mut tracked.conversations,
+                tracked.agent.apply_conversations_snapshot(body),
+            ),
+        };
+        if *read != Read::Running {
+            return;
+        }
+        match applied {
+            Ok(_) => {
+                *read = Read::Done;
+                self.finish_resync_if_done(index);
+            }
+            Err(error) => {
+                let error = match error {
+                    SnapshotError::Json(e) => ResponseError::Json(e),
+                    SnapshotError::UnexpectedShape { expected } => {
+                        ResponseError::Shape { expected }
+                    }
+                    _ => ResponseError::Field { name: "id" },
+                };
+                let ctx = self.context();
+                let diagnosis = Diagnosis::from_unreadable_reply(&ctx, op.operation(), error);
+                self.report_diagnosis(diagnosis);
+                self.retry_later(now, op);
+            }
+        }
+    }
+
+    /// Puts `op` back into the table to be retried after a backoff.
+    fn retry_later(&mut self, now: Instant, op: Op) {
+        let delay = self.backoff.next_delay(&mut self.rng);
+        // Cannot fail: the call was just removed from the table.
+        let _ = self.requests.push(Pending {
+            op,
+            attempt: Attempt::Waiting { until: now + delay },
+        });
+    }
+
+    /// A call was refused in a way retrying cannot fix.
+    ///
+    /// Without a channel or its subscriptions there is no stream: the session stops. A resync
+    /// read that fails (an unknown user id) leaves that agent stale and the others running,
+    /// unless the token itself or a permission is the problem.
+    fn give_up(&mut self, op: Op, diagnosis: Diagnosis) {
+        let health = match diagnosis.problem() {
+            Problem::Forbidden | Problem::TopicsRejected => Health::Forbidden,
+            _ => Health::AuthFailed,
+        };
+        let fatal = match diagnosis.status() {
+            Some(401 | 403) => true,
+            _ => !op.is_resync(),
+        };
+        if fatal {
+            self.stop_with(StopReason::Refused(diagnosis), health);
+            return;
+        }
+        let (Op::ReadUser(index) | Op::ReadConversations(index)) = op else {
+            return;
+        };
+        self.report_diagnosis(diagnosis);
+        if let Some(tracked) = self.agents.get_mut(index) {
+            match op {
+                Op::ReadUser(_) => tracked.user = Read::Failed,
+                _ => tracked.conversations = Read::Failed,
+            }
+        }
+        self.finish_resync_if_done(index);
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Resync
+    // ----------------------------------------------------------------------------------------
+
+    /// Re-reads every agent's state by REST (events are never replayed).
+    fn start_resync(&mut self) {
+        self.requests.retain(|p| !p.op.is_resync());
+        let reads_conversations = self.config.token_kind.is_user();
+        for (index, tracked) in self.agents.iter_mut().enumerate() {
+            tracked.user = Read::Needed;
+            tracked.conversations = if reads_conversations && index == 0 {
+                Read::Needed
+            } else {
+                Read::Done
+            };
+        }
+    }
+
+    /// Moves needed reads into the request table, at most [`RESYNC_CONCURRENCY`] at a time.
+    fn schedule_resync_reads(&mut self) {
+        let mut running = self.requests.iter().filter(|p| p.op.is_resync()).count();
+        for (index, tracked) in self.agents.iter_mut().enumerate() {
+            for (read, op) in [
+                (&mut tracked.user, Op::ReadUser(index)),
+                (&mut tracked.conversations, Op::ReadConversations(index)),
+            ] {
+                if running >= RESYNC_CONCURRENCY {
+                    return;
+                }
+                if *read == Read::Needed
+                    && self
+                        .requests
+                        .push(Pending {
+                            op,
+                            attempt: Attempt::Ready,
+                        })
+                        .is_ok()
+                {
+                    *read = Read::Running;
+                    running += 1;
+                }
+            }
+        }
+    }
+
+    fn finish_resync_if_done(&mut self, index: usize) {
+        let Some(tracked) = self.agents.get_mut(index) else {
+            return;
+        };
+        if tracked.resync_running() {
+            return;
+        }
+        if tracked.user == Read::Done && tracked.conversations == Read::Done {
+            tracked.agent.finish_resync();
+        }
+        if self.agents.iter().all(|t| !t.resync_running()) {
+            self.been_live = true;
+        }
+    }
+
+    /// Events may have been missed: every agent is stale until the next resync.
+    fn mark_gap(&mut self) {
+        self.gap = true;
+        for tracked in self.agents.iter_mut() {
+            tracked.agent.mark_stale();
+        }
+    }
+
+    fn frame_too_large(&mut self, len: usize) {
+        self.stats.oversized_frames = self.stats.oversized_frames.saturating_add(1);
+        self.report(SessionEvent::Notice(Notice::FrameTooLarge { len }));
+        for tracked in self.agents.iter_mut() {
+            tracked.agent.mark_stale();
+        }
+        if self.link(self.primary).is_open() {
+            self.start_resync();
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Transmit encoding
+    // ----------------------------------------------------------------------------------------
+
+    /// Writes what `candidate` sends into `buf`, as it would be sent with request id `id`.
+    fn encode<'b>(
+        &self,
+        candidate: Candidate,
+        id: RequestId,
+        buf: &'b mut [u8],
+    ) -> Result<Transmit<'b>, BufferTooSmall> {
+        match candidate {
+            Candidate::Connect { slot, socket } => {
+                let uri = self.link(slot).channel.as_ref().map_or("", Channel::uri);
+                let uri = copy_str(buf, uri)?;
+                Ok(Transmit::Connect { socket, uri })
+            }
+            Candidate::Ping { socket, .. } => {
+                let len = frame::encode_ping(buf)?;
+                let text = buf.get(..len).unwrap_or_default();
+                Ok(Transmit::Send { socket, text })
+            }
+            Candidate::Request { op, .. } => {
+                let request = match op {
+                    Op::CreateChannel(_) => request::create_channel(buf)?,
+                    Op::Subscribe(slot) => {
+                        let channel_id = self.channel_id(slot);
+                        let topics = self
+                            .agents
+                            .iter()
+                            .map(|t| t.topic.as_str())
+                            .chain(self.config.extra_topics.iter().map(TopicBuf::as_str));
+                        request::put_subscriptions(buf, channel_id, topics)?
+                    }
+                    Op::CheckChannel(slot) => request::channel_exists(buf, self.channel_id(slot))?,
+                    Op::ReadUser(index) => {
+                        let user_id = self.agents.get(index).map_or("", |t| t.agent.user_id());
+                        request::get_user(buf, user_id)?
+                    }
+                    Op::ReadConversations(_) => request::get_conversations(buf)?,
+                };
+                Ok(Transmit::Http { id, request })
+            }
+        }
+    }
+
+    /// Records that `candidate` went to the driver (a request as `id`, the next free id).
+    fn commit(&mut self, candidate: Candidate, id: RequestId, now: Instant) {
+        match candidate {
+            Candidate::Connect { slot, .. } => {
+                if let Phase::Connecting { announced, .. } = &mut self.link_mut(slot).phase {
+                    *announced = true;
+                }
+            }
+            Candidate::Ping { slot, .. } => {
+                if let Phase::Open { ping, .. } = &mut self.link_mut(slot).phase {
+                    let since = ping.since().unwrap_or(now);
+                    *ping = Ping::Sent { since };
+                }
+            }
+            Candidate::Request { index, .. } => {
+                self.take_id();
+                let token = self.token.generation();
+                self.set_attempt(index, Attempt::Sent { id, token });
+            }
+        }
+    }
+
+    fn channel_id(&self, slot: Slot) -> &str {
+        self.link(slot).channel.as_ref().map_or("", Channel::id)
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Health, diagnoses, stopping
+    // ----------------------------------------------------------------------------------------
+
+    fn count_transport_failure(&mut self) {
+        self.transport_failures = self.transport_failures.saturating_add(1);
+    }
+
+    /// What a diagnosis needs to know besides the reply.
+    fn context(&self) -> Context<'_> {
+        Context {
+            environment: &self.config.environment,
+            token: self.config.token_kind.source(),
+            reissued: self.token.answers_a_401,
+        }
+    }
+
+    fn report_diagnosis(&mut self, diagnosis: Diagnosis) {
+        self.report(SessionEvent::Diagnosis(diagnosis));
+    }
+
+    /// Queues a diagnosis or notice for `poll_event`, dropping the oldest if nobody polled.
+    fn report(&mut self, event: SessionEvent) {
+        if self.reports.is_full() {
+            self.reports.pop_front();
+            self.stats.reports_dropped = self.stats.reports_dropped.saturating_add(1);
+        }
+        let _ = self.reports.push_back(event);
+    }
+
+    /// Stops for good: closes every socket, forgets every call, reports `diagnosis`.
+    fn stop_with(&mut self, reason: StopReason, health: Health) {
+        if self.stop.is_some() {
+            return;
+        }
+        for slot in Slot::BOTH {
+            self.free(slot);
+        }
+        self.requests.clear();
+        self.token.fetch = Fetch::Idle;
+        self.stop = Some(Stop { health });
+        self.report(SessionEvent::Stopped(reason));
+    }
+}
+
+/// Something [`Session::poll_transmit`] may hand out next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Candidate {
+    Connect { slot: Slot, socket: SocketId },
+    Ping { slot: Slot, socket: SocketId },
+    Request { index: usize, op: Op },
+}
+
+/// The earlier of two optional instants.
+pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+/// `v2.users.{id}?conversations&presence&routingStatus`: one agent's topics, packed.
+fn agent_topic(user_id: &str) -> Option<TopicBuf> {
+    let mut plain: heapless::Vec<TopicBuf, { AGENT_TOPICS.len() }> = heapless::Vec::new();
+    for kind in AGENT_TOPICS {
+        plain.push(TopicBuf::user(user_id, kind).ok()?).ok()?;
+    }
+    let mut packed: heapless::Vec<TopicBuf, 1> = heapless::Vec::new();
+    topic::pack(&plain, &mut packed).ok()?;
+    packed.pop()
+}
+
+/// Copies `text` into `buf` and borrows it from there.
+fn copy_str<'b>(buf: &'b mut [u8], text: &str) -> Result<&'b str, BufferTooSmall> {
+    let too_small = BufferTooSmall {
+        needed: text.len(),
+        available: buf.len(),
+    };
+    let out = buf.get_mut(..text.len()).ok_or(too_small)?;
+    out.copy_from_slice(text.as_bytes());
+    core::str::from_utf8(out).map_err(|_| too_small)
+}
