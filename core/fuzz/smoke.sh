@@ -13,3 +13,4 @@ run() {
 run json_parse seeds/frames
 run event_parse seeds/frames
 run agent_reduce seeds/agent_reduce
+run session_replay seeds/session_replay

@@ -441,7 +441,7 @@ fn flapping_network_does_not_storm() {
         .count();
     assert!(connects <= 20, "{connects} connects in two minutes");
     assert!(requests <= 40, "{requests} requests in two minutes");
-    assert!(cloud.healths().contains(&Health::Offline));
+    assert!(cloud.healths().contains(&Health::Unreachable));
 
     cloud.network_up = true;
     cloud.run_for(Duration::from_mins(5));
@@ -657,4 +657,50 @@ fn a_session_for_one_agent_is_under_8_kib() {
     assert!(size < 8 * 1024, "{size} bytes");
     let per_agent = core::mem::size_of::<Session<2>>() - size;
     println!("each further agent: {per_agent} bytes");
+}
+
+#[test]
+fn arbitrary_input_sequences_never_panic_or_run_away() {
+    use genesys_notify_core::backoff::SplitMix64;
+    let mut went_live = 0;
+    for seed in 0..1000u64 {
+        let mut rng = SplitMix64::new(seed);
+        let len = 200 + (rng.next_u64() % 1800) as usize;
+        let script: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+        if support::replay::run(&script).contains(&Health::Live) {
+            went_live += 1;
+        }
+    }
+    println!("{went_live} of 1000 random scripts went live");
+    assert!(
+        went_live >= 100,
+        "random scripts must reach the live states too"
+    );
+}
+
+#[test]
+fn the_fuzz_seeds_replay_cleanly_and_do_what_they_are_named_for() {
+    let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds/session_replay");
+    let mut count = 0;
+    for entry in std::fs::read_dir(seeds).expect("the seed folder") {
+        let path = entry.expect("a seed").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
+        let script = std::fs::read(&path).expect("a readable seed");
+        let healths = support::replay::run(&script);
+        println!("{name}: {healths:?}");
+        if name.ends_with("_stops") {
+            assert!(
+                matches!(healths.last(), Some(Health::AuthFailed | Health::Forbidden)),
+                "{name}: {healths:?}"
+            );
+        } else {
+            assert!(healths.contains(&Health::Live), "{name}: {healths:?}");
+        }
+        count += 1;
+    }
+    assert!(count > 0);
 }

@@ -36,9 +36,9 @@ pub const DEFAULT_ROLLOVER_OVERLAP: Duration = Duration::from_secs(5);
 /// token's life (token lifetimes can be as short as five minutes).
 pub const DEFAULT_TOKEN_REFRESH_MARGIN: Duration = Duration::from_mins(5);
 
-/// How many consecutive transport failures (no answer at all) make the health "offline": one
+/// How many consecutive transport failures (no answer at all) make the health "unreachable": one
 /// failure is a blip, three in a row with backoff in between is a network that is down.
-pub const DEFAULT_OFFLINE_AFTER_FAILURES: u8 = 3;
+pub const DEFAULT_UNREACHABLE_AFTER_FAILURES: u8 = 3;
 
 /// How many topics besides the agents' own a session may subscribe to.
 ///
@@ -101,7 +101,7 @@ pub struct Config {
     pub(crate) rollover_overlap: Duration,
     pub(crate) token_refresh_margin: Duration,
     pub(crate) backoff: Backoff,
-    pub(crate) offline_after: u8,
+    pub(crate) unreachable_after: u8,
     pub(crate) seed: u64,
     pub(crate) extra_topics: heapless::Vec<TopicBuf, MAX_EXTRA_TOPICS>,
 }
@@ -120,7 +120,7 @@ impl Config {
             rollover_overlap: DEFAULT_ROLLOVER_OVERLAP,
             token_refresh_margin: DEFAULT_TOKEN_REFRESH_MARGIN,
             backoff: Backoff::RECONNECT,
-            offline_after: DEFAULT_OFFLINE_AFTER_FAILURES,
+            unreachable_after: DEFAULT_UNREACHABLE_AFTER_FAILURES,
             seed: 0,
             extra_topics: heapless::Vec::new(),
         }
@@ -171,9 +171,9 @@ impl Config {
         self
     }
 
-    /// How many consecutive transport failures make the health "offline" (default 3).
-    pub fn offline_after_failures(mut self, failures: u8) -> Self {
-        self.offline_after = failures;
+    /// How many consecutive transport failures make the health "unreachable" (default 3).
+    pub fn unreachable_after_failures(mut self, failures: u8) -> Self {
+        self.unreachable_after = failures;
         self
     }
 
@@ -212,8 +212,8 @@ impl Config {
         if self.rollover_overlap >= self.renew_after {
             return timing(Timing::RolloverOverlap);
         }
-        if self.offline_after == 0 {
-            return timing(Timing::OfflineAfter);
+        if self.unreachable_after == 0 {
+            return timing(Timing::UnreachableAfter);
         }
         Ok(())
     }
@@ -234,8 +234,8 @@ pub enum Timing {
     RenewAfter,
     /// The rollover overlap is not shorter than the renewal period.
     RolloverOverlap,
-    /// The number of failures that means "offline" is zero.
-    OfflineAfter,
+    /// The number of failures that mean "unreachable" is zero.
+    UnreachableAfter,
 }
 
 /// Why a configuration or agent list was refused. Fix the configuration; nothing was sent.
@@ -297,8 +297,100 @@ impl fmt::Display for ConfigError {
                 Timing::RolloverOverlap => {
                     "the rollover overlap must be shorter than the channel renewal period"
                 }
-                Timing::OfflineAfter => "the failures that mean offline must be at least one",
+                Timing::UnreachableAfter => "the failures that mean unreachable must be at least one",
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::Region;
+
+    fn config() -> Config {
+        Config::new(Environment::Cloud(Region::UsEast1), TokenKind::User)
+    }
+
+    #[test]
+    fn the_defaults_are_valid_and_follow_the_protocol() {
+        let config = config();
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(config.heartbeat_timeout, Duration::from_secs(75));
+        assert!(config.renew_after < CHANNEL_LIFETIME);
+    }
+
+    #[test]
+    fn the_heartbeat_interval_moves_the_silence_threshold_with_it() {
+        let config = config().heartbeat_interval(Duration::from_secs(10));
+        assert_eq!(config.heartbeat_timeout, Duration::from_secs(25));
+        let config = config.heartbeat_timeout(Duration::from_secs(40));
+        assert_eq!(config.heartbeat_timeout, Duration::from_secs(40));
+    }
+
+    #[test]
+    fn contradictory_timings_are_refused_by_name() {
+        let refused = |config: Config| match config.validate() {
+            Err(ConfigError::Timing(timing)) => Some(timing),
+            _ => None,
+        };
+        assert_eq!(
+            refused(config().heartbeat_timeout(Duration::from_secs(30))),
+            Some(Timing::HeartbeatTimeout)
+        );
+        assert_eq!(
+            refused(config().renew_after(CHANNEL_LIFETIME)),
+            Some(Timing::RenewAfter)
+        );
+        assert_eq!(
+            refused(config().pong_timeout(Duration::ZERO)),
+            Some(Timing::PongTimeout)
+        );
+        assert_eq!(
+            refused(config().unreachable_after_failures(0)),
+            Some(Timing::UnreachableAfter)
+        );
+    }
+
+    #[test]
+    fn extra_topics_are_validated_and_bounded() {
+        assert!(matches!(
+            config().extra_topic("channel.metadata"),
+            Err(ConfigError::InvalidTopic(_))
+        ));
+        let mut config = config();
+        for i in 0..MAX_EXTRA_TOPICS {
+            let topic = format_queue_topic(i);
+            config = config.extra_topic(topic.as_str()).expect("a valid topic");
+        }
+        assert_eq!(
+            config.extra_topic(format_queue_topic(9).as_str()).err(),
+            Some(ConfigError::TooManyExtraTopics)
+        );
+    }
+
+    fn format_queue_topic(i: usize) -> heapless::String<64> {
+        let mut topic = heapless::String::new();
+        let _ = core::fmt::write(
+            &mut topic,
+            format_args!("v2.routing.queues.queue-{i}.conversations"),
+        );
+        topic
+    }
+
+    #[test]
+    fn errors_read_as_advice() {
+        extern crate std;
+        use std::string::ToString;
+        assert!(
+            ConfigError::TooManyAgents { capacity: 1 }
+                .to_string()
+                .contains("larger session")
+        );
+        assert!(
+            ConfigError::Timing(Timing::RenewAfter)
+                .to_string()
+                .contains("24 h")
+        );
     }
 }

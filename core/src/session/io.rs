@@ -363,3 +363,43 @@ impl fmt::Display for StopReason {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::{Environment, Region};
+    extern crate std;
+    use std::string::ToString;
+
+    #[test]
+    fn notices_say_what_the_session_does_about_them() {
+        let closed = Notice::SocketClosed(CloseInfo::Peer { code: Some(1001) });
+        assert!(closed.to_string().contains("code 1001"));
+        assert!(closed.to_string().contains("Reconnecting"));
+        let silent = Notice::SocketSilent {
+            silent_for: Duration::from_secs(85),
+        };
+        assert!(silent.to_string().contains("1m25s"));
+        let large = Notice::FrameTooLarge { len: 70_000 };
+        assert!(large.to_string().contains("larger frame buffer"));
+    }
+
+    #[test]
+    fn a_foreign_connect_uri_stop_names_the_expected_host() {
+        let env = Environment::Cloud(Region::EuWest1);
+        let Err(error) = env.check_connect_uri("wss://streaming.evil.example/channels/x") else {
+            panic!("a foreign host must be refused");
+        };
+        let reason = StopReason::ForeignConnectUri(error);
+        assert!(reason.to_string().contains("streaming.mypurecloud.ie"));
+        assert!(reason.diagnosis().is_none());
+    }
+
+    #[test]
+    fn ids_round_trip_through_their_numbers() {
+        assert_eq!(RequestId::from_raw(7).as_raw(), 7);
+        assert_eq!(SocketId::from_raw(9).to_string(), "socket #9");
+        assert!(TokenReason::Rejected.invalidates_current());
+        assert!(!TokenReason::Expiring.invalidates_current());
+    }
+}

@@ -154,16 +154,18 @@
 //! }
 //! ```
 
+mod calls;
 mod config;
 mod dedup;
 mod io;
 mod link;
+mod resync;
 mod token;
 
 pub use config::{
-    CHANNEL_LIFETIME, Config, ConfigError, DEFAULT_HEARTBEAT_INTERVAL,
-    DEFAULT_OFFLINE_AFTER_FAILURES, DEFAULT_PONG_TIMEOUT, DEFAULT_RENEW_AFTER,
-    DEFAULT_ROLLOVER_OVERLAP, DEFAULT_TOKEN_REFRESH_MARGIN, MAX_EXTRA_TOPICS, Timing, TokenKind,
+    CHANNEL_LIFETIME, Config, ConfigError, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_PONG_TIMEOUT,
+    DEFAULT_RENEW_AFTER, DEFAULT_ROLLOVER_OVERLAP, DEFAULT_TOKEN_REFRESH_MARGIN,
+    DEFAULT_UNREACHABLE_AFTER_FAILURES, MAX_EXTRA_TOPICS, Timing, TokenKind,
 };
 pub use dedup::{DUPLICATE_RING_CAPACITY, DUPLICATE_WINDOW};
 pub use io::{
@@ -172,20 +174,19 @@ pub use io::{
 };
 pub use link::MAX_CONNECT_URI_LEN;
 
-use crate::agent::{Activity, Agent, SnapshotError};
+use crate::agent::Agent;
 use crate::backoff::{Backoff, SplitMix64};
-use crate::diagnosis::{Action, Context, Diagnosis, Problem, Step, Transport};
+use crate::diagnosis::{Action, Context, Diagnosis, Step, Transport};
 use crate::event::{self, Event, EventError, SystemKind};
-use crate::frame;
 use crate::json::BufferTooSmall;
 use crate::light::Health;
-use crate::request::{
-    self, Channel as ChannelReply, Operation, ResponseError, SubscriptionResults,
-};
+use crate::request::Operation;
 use crate::time::{Duration, Instant};
 use crate::topic::{self, TopicBuf, UserTopicKind};
+use calls::{Attempt, Candidate, Op, Pending};
 use dedup::DuplicateFilter;
-use link::{Channel, Link, Phase, Ping, Slot};
+use link::{Link, Phase, Ping, Slot};
+use resync::{Read, Tracked};
 use token::{Fetch, TokenState};
 
 /// The user topics subscribed for each agent: what the agent model reads. `activity` would
@@ -234,83 +235,6 @@ pub struct Stats {
     pub duplicates: u32,
     /// Diagnoses and notices dropped because nobody polled them in time.
     pub reports_dropped: u32,
-}
-
-/// A REST call the session is making.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Op {
-    CreateChannel(Slot),
-    Subscribe(Slot),
-    CheckChannel(Slot),
-    ReadUser(usize),
-    ReadConversations(usize),
-}
-
-impl Op {
-    const fn slot(self) -> Option<Slot> {
-        match self {
-            Op::CreateChannel(slot) | Op::Subscribe(slot) | Op::CheckChannel(slot) => Some(slot),
-            Op::ReadUser(_) | Op::ReadConversations(_) => None,
-        }
-    }
-
-    const fn is_resync(self) -> bool {
-        self.slot().is_none()
-    }
-
-    const fn operation(self) -> Operation {
-        match self {
-            Op::CreateChannel(_) => Operation::CreateChannel,
-            Op::Subscribe(_) => Operation::PutSubscriptions,
-            Op::CheckChannel(_) => Operation::ChannelExists,
-            Op::ReadUser(_) => Operation::GetUser,
-            Op::ReadConversations(_) => Operation::GetConversations,
-        }
-    }
-}
-
-/// Where one attempt of a REST call stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Attempt {
-    /// To be transmitted as soon as a usable token exists.
-    Ready,
-    /// Transmitted as `id`, with token generation `token`.
-    Sent { id: RequestId, token: u32 },
-    /// Retry at `until` (backoff, `Retry-After`).
-    Waiting { until: Instant },
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Pending {
-    op: Op,
-    attempt: Attempt,
-}
-
-/// One resync read of one agent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Read {
-    Done,
-    Needed,
-    Running,
-    /// Given up (the user does not exist, the request is refused): the agent stays stale.
-    Failed,
-}
-
-#[derive(Debug)]
-struct Tracked {
-    agent: Agent,
-    /// The agent's topics, packed into one combined topic.
-    topic: TopicBuf,
-    user: Read,
-    conversations: Read,
-    reported: Option<(Activity, bool)>,
-}
-
-impl Tracked {
-    fn resync_running(&self) -> bool {
-        matches!(self.user, Read::Needed | Read::Running)
-            || matches!(self.conversations, Read::Needed | Read::Running)
-    }
 }
 
 /// The session has stopped; the reason waits in the report queue until polled.
@@ -447,6 +371,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if self.stop.is_some() {
             return;
         }
+        self.transport_failures = 0;
         self.token
             .got(now, expires_in, self.config.token_refresh_margin);
     }
@@ -674,7 +599,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
             }
             Event::System { kind, .. } => match kind {
                 SystemKind::NoLongerSubscribed => {
-                    self.mark_gap();
+                    self.mark_stale();
                     self.set_link_op(slot, Op::Subscribe(slot));
                 }
                 SystemKind::TokenRevoked => self.token.want(TokenReason::Revoked),
@@ -892,8 +817,8 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if let Some(stop) = &self.stop {
             return stop.health;
         }
-        if self.transport_failures >= self.config.offline_after {
-            return Health::Offline;
+        if self.transport_failures >= self.config.unreachable_after {
+            return Health::Unreachable;
         }
         let any_stale = self.agents.iter().any(|t| t.agent.is_stale());
         if self.link(self.primary).is_open() && self.been_live && !any_stale {
@@ -930,503 +855,6 @@ impl<const AGENTS: usize> Session<AGENTS> {
     /// Whether the session has stopped for good.
     pub fn is_stopped(&self) -> bool {
         self.stop.is_some()
-    }
-
-    // ----------------------------------------------------------------------------------------
-    // Links
-    // ----------------------------------------------------------------------------------------
-
-    fn link(&self, slot: Slot) -> &Link {
-        match slot {
-            Slot::A => &self.links[0],
-            Slot::B => &self.links[1],
-        }
-    }
-
-    fn link_mut(&mut self, slot: Slot) -> &mut Link {
-        match slot {
-            Slot::A => &mut self.links[0],
-            Slot::B => &mut self.links[1],
-        }
-    }
-
-    fn slot_of(&self, socket: SocketId) -> Option<Slot> {
-        Slot::BOTH
-            .into_iter()
-            .find(|&slot| self.link(slot).socket() == Some(socket))
-    }
-
-    fn new_socket(&mut self) -> SocketId {
-        SocketId::from_raw(self.take_id())
-    }
-
-    fn take_id(&mut self) -> u32 {
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1).max(1);
-        id
-    }
-
-    /// Starts a new channel on `slot`, forgetting the old one.
-    fn begin_create(&mut self, slot: Slot) {
-        if let Some(socket) = self.link(slot).socket() {
-            self.close(socket);
-        }
-        let link = self.link_mut(slot);
-        link.channel = None;
-        link.phase = Phase::Creating;
-        self.set_link_op(slot, Op::CreateChannel(slot));
-    }
-
-    /// Connects a new socket to the channel `slot` already has.
-    fn begin_connect(&mut self, slot: Slot) {
-        if self.link(slot).channel.is_none() {
-            self.begin_create(slot);
-            return;
-        }
-        let socket = self.new_socket();
-        self.link_mut(slot).phase = Phase::Connecting {
-            socket,
-            announced: false,
-        };
-    }
-
-    /// Replaces the link's outstanding REST call (each link waits for at most one).
-    fn set_link_op(&mut self, slot: Slot, op: Op) {
-        self.cancel_requests_of(slot);
-        // Cannot fail: one entry per slot plus at most RESYNC_CONCURRENCY resync reads.
-        let _ = self.requests.push(Pending {
-            op,
-            attempt: Attempt::Ready,
-        });
-    }
-
-    fn cancel_requests_of(&mut self, slot: Slot) {
-        self.requests.retain(|p| p.op.slot() != Some(slot));
-    }
-
-    /// Forgets a link: closes its socket, cancels its calls.
-    fn free(&mut self, slot: Slot) {
-        if let Some(socket) = self.link(slot).socket() {
-            self.close(socket);
-        }
-        self.cancel_requests_of(slot);
-        *self.link_mut(slot) = Link::idle();
-    }
-
-    fn close(&mut self, socket: SocketId) {
-        if self.closes.iter().all(|&s| s != socket) && self.closes.push_back(socket).is_err() {
-            // Unreachable by construction (one socket per slot); dropping the oldest close
-            // request would leak a socket, so make room by forgetting the request instead.
-            self.closes.pop_front();
-            let _ = self.closes.push_back(socket);
-        }
-    }
-
-    /// Begins make-before-break, unless a replacement is already being built.
-    fn start_rollover(&mut self) {
-        let standby = self.primary.other();
-        if self.link(standby).is_idle() {
-            self.begin_create(standby);
-        }
-    }
-
-    /// The stream on `slot` ended: the server closed it, or it was silent and is closed here.
-    fn stream_lost(&mut self, slot: Slot, now: Instant) {
-        if slot != self.primary {
-            self.free(slot);
-            return;
-        }
-        self.mark_gap();
-        let standby = slot.other();
-        if self.link(standby).is_idle() {
-            let delay = self.backoff.next_delay(&mut self.rng);
-            self.link_mut(slot).phase = Phase::Pausing { until: now + delay };
-        } else {
-            // A replacement is already on its way: it becomes the stream when it connects.
-            self.free(slot);
-            self.primary = standby;
-        }
-    }
-
-    fn link_timeout(&mut self, slot: Slot, now: Instant) {
-        match self.link(slot).phase {
-            Phase::Open {
-                last_frame, ping, ..
-            } => {
-                if let Some(since) = ping.since() {
-                    if now >= since + self.config.pong_timeout {
-                        let silent_for = now - last_frame;
-                        self.report(SessionEvent::Notice(Notice::SocketSilent { silent_for }));
-                        if let Some(socket) = self.link(slot).socket() {
-                            self.close(socket);
-                        }
-                        self.stream_lost(slot, now);
-                        return;
-                    }
-                } else if now >= last_frame + self.config.heartbeat_timeout
-                    && let Phase::Open { ping, .. } = &mut self.link_mut(slot).phase
-                {
-                    *ping = Ping::Wanted { since: now };
-                }
-                if self.renewal_due(slot).is_some_and(|at| now >= at) {
-                    self.start_rollover();
-                }
-            }
-            Phase::Draining { socket, close_at } if now >= close_at => {
-                self.close(socket);
-                *self.link_mut(slot) = Link::idle();
-            }
-            Phase::Pausing { until } if now >= until => self.begin_connect(slot),
-            _ => {}
-        }
-    }
-
-    /// When the primary's channel should be replaced, if a rollover is not already running.
-    fn renewal_due(&self, slot: Slot) -> Option<Instant> {
-        if slot != self.primary || !self.link(slot.other()).is_idle() {
-            return None;
-        }
-        let channel = self.link(slot).channel.as_ref()?;
-        Some(channel.created_at + self.config.renew_after)
-    }
-
-    fn link_deadline(&self, slot: Slot) -> Option<Instant> {
-        match self.link(slot).phase {
-            Phase::Open {
-                last_frame, ping, ..
-            } => {
-                let watchdog = match ping.since() {
-                    Some(since) => since + self.config.pong_timeout,
-                    None => last_frame + self.config.heartbeat_timeout,
-                };
-                earliest(Some(watchdog), self.renewal_due(slot))
-            }
-            Phase::Draining { close_at, .. } => Some(close_at),
-            Phase::Pausing { until } => Some(until),
-            _ => None,
-        }
-    }
-
-    // ----------------------------------------------------------------------------------------
-    // Requests
-    // ----------------------------------------------------------------------------------------
-
-    fn request_index(&self, id: RequestId) -> Option<usize> {
-        self.requests
-            .iter()
-            .position(|p| matches!(p.attempt, Attempt::Sent { id: sent, .. } if sent == id))
-    }
-
-    fn set_attempt(&mut self, index: usize, attempt: Attempt) {
-        if let Some(pending) = self.requests.get_mut(index) {
-            pending.attempt = attempt;
-        }
-    }
-
-    /// A REST call answered 2xx.
-    fn succeeded(&mut self, now: Instant, op: Op, body: &[u8]) {
-        match op {
-            Op::CreateChannel(slot) => self.channel_created(now, slot, body),
-            Op::Subscribe(slot) => self.subscribed(slot, body),
-            Op::CheckChannel(slot) => {
-                // The channel exists: the network or the socket was at fault. Try again later.
-                let delay = self.backoff.next_delay(&mut self.rng);
-                self.link_mut(slot).phase = Phase::Pausing { until: now + delay };
-            }
-            Op::ReadUser(index) => self.snapshot_read(now, op, index, body),
-            Op::ReadConversations(index) => self.snapshot_read(now, op, index, body),
-        }
-    }
-
-    fn channel_created(&mut self, now: Instant, slot: Slot, body: &[u8]) {
-        if self.link(slot).phase != Phase::Creating {
-            return;
-        }
-        let reply = match ChannelReply::parse(body) {
-            Ok(reply) => reply,
-            Err(error) => {
-                let ctx = self.context();
-                let operation = Operation::CreateChannel;
-                self.report_diagnosis(Diagnosis::from_unreadable_reply(&ctx, operation, error));
-                self.retry_later(now, Op::CreateChannel(slot));
-                return;
-            }
-        };
-        let mut uri = [0u8; MAX_CONNECT_URI_LEN];
-        let uri = reply.connect_uri.decode_into(&mut uri).unwrap_or("");
-        match Channel::new(&self.config.environment, uri, now) {
-            Ok(channel) => {
-                let link = self.link_mut(slot);
-                link.channel = Some(channel);
-                link.phase = Phase::Subscribing;
-                self.set_link_op(slot, Op::Subscribe(slot));
-            }
-            // Most likely the configured environment is not the organisation's: a configuration
-            // fault, shown like refused credentials.
-            Err(error) => self.stop_with(StopReason::ForeignConnectUri(error), Health::AuthFailed),
-        }
-    }
-
-    fn subscribed(&mut self, slot: Slot, body: &[u8]) {
-        let mut permitted = 0usize;
-        let mut rejected = 0usize;
-        if let Ok(results) = SubscriptionResults::parse(body) {
-            for result in results.iter() {
-                // The reply may name the combined topic or its expanded parts.
-                let id = result.id.as_plain().unwrap_or("");
-                let is_agent_topic = self.agents.iter().any(|t| {
-                    id.eq_ignore_ascii_case(t.topic.as_str())
-                        || t.topic.as_topic().parts().any(|p| p.matches_received(id))
-                });
-                match (is_agent_topic, result.is_rejected()) {
-                    (true, true) => rejected += 1,
-                    (true, false) => permitted += 1,
-                    (false, _) => {}
-                }
-            }
-            let ctx = self.context();
-            let operation = Operation::PutSubscriptions;
-            if let Some(diagnosis) = Diagnosis::from_subscription_results(&ctx, operation, &results)
-            {
-                if rejected > 0 && permitted == 0 {
-                    self.stop_with(StopReason::Refused(diagnosis), Health::Forbidden);
-                    return;
-                }
-                self.report_diagnosis(diagnosis);
-            }
-        }
-        match self.link(slot).phase {
-            Phase::Subscribing => self.begin_connect(slot),
-            Phase::Open { .. } => self.start_resync(),
-            _ => {}
-        }
-    }
-
-    fn snapshot_read(&mut self, now: Instant, op: Op, index: usize, body: &[u8]) {
-        let Some(tracked) = self.agents.get_mut(index) else {
-            return;
-        };
-        let (read, applied) = match op {
-            Op::ReadUser(_) => (&mut tracked.user, tracked.agent.apply_user_snapshot(body)),
-            _ => (
-                &mut tracked.conversations,
-                tracked.agent.apply_conversations_snapshot(body),
-            ),
-        };
-        if *read != Read::Running {
-            return;
-        }
-        match applied {
-            Ok(_) => {
-                *read = Read::Done;
-                self.finish_resync_if_done(index);
-            }
-            Err(error) => {
-                let error = match error {
-                    SnapshotError::Json(e) => ResponseError::Json(e),
-                    SnapshotError::UnexpectedShape { expected } => {
-                        ResponseError::Shape { expected }
-                    }
-                    _ => ResponseError::Field { name: "id" },
-                };
-                let ctx = self.context();
-                let diagnosis = Diagnosis::from_unreadable_reply(&ctx, op.operation(), error);
-                self.report_diagnosis(diagnosis);
-                self.retry_later(now, op);
-            }
-        }
-    }
-
-    /// Puts `op` back into the table to be retried after a backoff.
-    fn retry_later(&mut self, now: Instant, op: Op) {
-        let delay = self.backoff.next_delay(&mut self.rng);
-        // Cannot fail: the call was just removed from the table.
-        let _ = self.requests.push(Pending {
-            op,
-            attempt: Attempt::Waiting { until: now + delay },
-        });
-    }
-
-    /// A call was refused in a way retrying cannot fix.
-    ///
-    /// Without a channel or its subscriptions there is no stream: the session stops. A resync
-    /// read that fails (an unknown user id) leaves that agent stale and the others running,
-    /// unless the token itself or a permission is the problem.
-    fn give_up(&mut self, op: Op, diagnosis: Diagnosis) {
-        let health = match diagnosis.problem() {
-            Problem::Forbidden | Problem::TopicsRejected => Health::Forbidden,
-            _ => Health::AuthFailed,
-        };
-        let fatal = match diagnosis.status() {
-            Some(401 | 403) => true,
-            _ => !op.is_resync(),
-        };
-        if fatal {
-            self.stop_with(StopReason::Refused(diagnosis), health);
-            return;
-        }
-        let (Op::ReadUser(index) | Op::ReadConversations(index)) = op else {
-            return;
-        };
-        self.report_diagnosis(diagnosis);
-        if let Some(tracked) = self.agents.get_mut(index) {
-            match op {
-                Op::ReadUser(_) => tracked.user = Read::Failed,
-                _ => tracked.conversations = Read::Failed,
-            }
-        }
-        self.finish_resync_if_done(index);
-    }
-
-    // ----------------------------------------------------------------------------------------
-    // Resync
-    // ----------------------------------------------------------------------------------------
-
-    /// Re-reads every agent's state by REST (events are never replayed).
-    fn start_resync(&mut self) {
-        self.requests.retain(|p| !p.op.is_resync());
-        let reads_conversations = self.config.token_kind.is_user();
-        for (index, tracked) in self.agents.iter_mut().enumerate() {
-            tracked.user = Read::Needed;
-            tracked.conversations = if reads_conversations && index == 0 {
-                Read::Needed
-            } else {
-                Read::Done
-            };
-        }
-    }
-
-    /// Moves needed reads into the request table, at most [`RESYNC_CONCURRENCY`] at a time.
-    fn schedule_resync_reads(&mut self) {
-        let mut running = self.requests.iter().filter(|p| p.op.is_resync()).count();
-        for (index, tracked) in self.agents.iter_mut().enumerate() {
-            for (read, op) in [
-                (&mut tracked.user, Op::ReadUser(index)),
-                (&mut tracked.conversations, Op::ReadConversations(index)),
-            ] {
-                if running >= RESYNC_CONCURRENCY {
-                    return;
-                }
-                if *read == Read::Needed
-                    && self
-                        .requests
-                        .push(Pending {
-                            op,
-                            attempt: Attempt::Ready,
-                        })
-                        .is_ok()
-                {
-                    *read = Read::Running;
-                    running += 1;
-                }
-            }
-        }
-    }
-
-    fn finish_resync_if_done(&mut self, index: usize) {
-        let Some(tracked) = self.agents.get_mut(index) else {
-            return;
-        };
-        if tracked.resync_running() {
-            return;
-        }
-        if tracked.user == Read::Done && tracked.conversations == Read::Done {
-            tracked.agent.finish_resync();
-        }
-        if self.agents.iter().all(|t| !t.resync_running()) {
-            self.been_live = true;
-        }
-    }
-
-    /// Events may have been missed: every agent is stale until the next resync.
-    fn mark_gap(&mut self) {
-        self.gap = true;
-        for tracked in self.agents.iter_mut() {
-            tracked.agent.mark_stale();
-        }
-    }
-
-    fn frame_too_large(&mut self, len: usize) {
-        self.stats.oversized_frames = self.stats.oversized_frames.saturating_add(1);
-        self.report(SessionEvent::Notice(Notice::FrameTooLarge { len }));
-        for tracked in self.agents.iter_mut() {
-            tracked.agent.mark_stale();
-        }
-        if self.link(self.primary).is_open() {
-            self.start_resync();
-        }
-    }
-
-    // ----------------------------------------------------------------------------------------
-    // Transmit encoding
-    // ----------------------------------------------------------------------------------------
-
-    /// Writes what `candidate` sends into `buf`, as it would be sent with request id `id`.
-    fn encode<'b>(
-        &self,
-        candidate: Candidate,
-        id: RequestId,
-        buf: &'b mut [u8],
-    ) -> Result<Transmit<'b>, BufferTooSmall> {
-        match candidate {
-            Candidate::Connect { slot, socket } => {
-                let uri = self.link(slot).channel.as_ref().map_or("", Channel::uri);
-                let uri = copy_str(buf, uri)?;
-                Ok(Transmit::Connect { socket, uri })
-            }
-            Candidate::Ping { socket, .. } => {
-                let len = frame::encode_ping(buf)?;
-                let text = buf.get(..len).unwrap_or_default();
-                Ok(Transmit::Send { socket, text })
-            }
-            Candidate::Request { op, .. } => {
-                let request = match op {
-                    Op::CreateChannel(_) => request::create_channel(buf)?,
-                    Op::Subscribe(slot) => {
-                        let channel_id = self.channel_id(slot);
-                        let topics = self
-                            .agents
-                            .iter()
-                            .map(|t| t.topic.as_str())
-                            .chain(self.config.extra_topics.iter().map(TopicBuf::as_str));
-                        request::put_subscriptions(buf, channel_id, topics)?
-                    }
-                    Op::CheckChannel(slot) => request::channel_exists(buf, self.channel_id(slot))?,
-                    Op::ReadUser(index) => {
-                        let user_id = self.agents.get(index).map_or("", |t| t.agent.user_id());
-                        request::get_user(buf, user_id)?
-                    }
-                    Op::ReadConversations(_) => request::get_conversations(buf)?,
-                };
-                Ok(Transmit::Http { id, request })
-            }
-        }
-    }
-
-    /// Records that `candidate` went to the driver (a request as `id`, the next free id).
-    fn commit(&mut self, candidate: Candidate, id: RequestId, now: Instant) {
-        match candidate {
-            Candidate::Connect { slot, .. } => {
-                if let Phase::Connecting { announced, .. } = &mut self.link_mut(slot).phase {
-                    *announced = true;
-                }
-            }
-            Candidate::Ping { slot, .. } => {
-                if let Phase::Open { ping, .. } = &mut self.link_mut(slot).phase {
-                    let since = ping.since().unwrap_or(now);
-                    *ping = Ping::Sent { since };
-                }
-            }
-            Candidate::Request { index, .. } => {
-                self.take_id();
-                let token = self.token.generation();
-                self.set_attempt(index, Attempt::Sent { id, token });
-            }
-        }
-    }
-
-    fn channel_id(&self, slot: Slot) -> &str {
-        self.link(slot).channel.as_ref().map_or("", Channel::id)
     }
 
     // ----------------------------------------------------------------------------------------
@@ -1474,14 +902,6 @@ impl<const AGENTS: usize> Session<AGENTS> {
     }
 }
 
-/// Something [`Session::poll_transmit`] may hand out next.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Candidate {
-    Connect { slot: Slot, socket: SocketId },
-    Ping { slot: Slot, socket: SocketId },
-    Request { index: usize, op: Op },
-}
-
 /// The earlier of two optional instants.
 pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {
@@ -1500,15 +920,4 @@ fn agent_topic(user_id: &str) -> Option<TopicBuf> {
     let mut packed: heapless::Vec<TopicBuf, 1> = heapless::Vec::new();
     topic::pack(&plain, &mut packed).ok()?;
     packed.pop()
-}
-
-/// Copies `text` into `buf` and borrows it from there.
-fn copy_str<'b>(buf: &'b mut [u8], text: &str) -> Result<&'b str, BufferTooSmall> {
-    let too_small = BufferTooSmall {
-        needed: text.len(),
-        available: buf.len(),
-    };
-    let out = buf.get_mut(..text.len()).ok_or(too_small)?;
-    out.copy_from_slice(text.as_bytes());
-    core::str::from_utf8(out).map_err(|_| too_small)
 }

@@ -26,7 +26,9 @@ pub(crate) enum Fetch {
 pub(crate) struct TokenState {
     /// Bumped for every token the driver hands in; requests remember the one they were sent with.
     generation: u32,
-    /// When the current token stops working; `None` without a token.
+    /// Whether the driver has handed in a token at all.
+    have: bool,
+    /// When the current token stops working; `None` for a token of unknown life.
     expires_at: Option<Instant>,
     /// When to start fetching the next one.
     refresh_at: Option<Instant>,
@@ -41,6 +43,7 @@ impl TokenState {
     pub(crate) const fn new() -> Self {
         Self {
             generation: 0,
+            have: false,
             expires_at: None,
             refresh_at: None,
             invalid: false,
@@ -55,23 +58,26 @@ impl TokenState {
 
     /// Whether requests may be sent now.
     pub(crate) fn usable(&self, now: Instant) -> bool {
-        !self.invalid && self.expires_at.is_some_and(|at| now < at)
+        self.have && !self.invalid && self.expires_at.is_none_or(|at| now < at)
     }
 
-    /// The driver delivered a token valid for `expires_in`.
+    /// The driver delivered a token valid for `expires_in` ([`Duration::MAX`]: unknown).
     ///
     /// The refresh is scheduled `margin` before expiry, but never earlier than half the token's
     /// life: lifetimes are configurable down to five minutes, and a margin longer than that would
-    /// refresh in a loop.
+    /// refresh in a loop. A token of unknown life is used until it is refused.
     pub(crate) fn got(&mut self, now: Instant, expires_in: Duration, margin: Duration) {
         self.generation = self.generation.wrapping_add(1);
-        self.expires_at = Some(now + expires_in);
-        let lead = if margin < expires_in.mul_ratio(1, 2) {
-            margin
+        self.have = true;
+        if expires_in == Duration::MAX {
+            self.expires_at = None;
+            self.refresh_at = None;
         } else {
-            expires_in.mul_ratio(1, 2)
-        };
-        self.refresh_at = Some(now + expires_in.saturating_sub(lead));
+            let half = expires_in.mul_ratio(1, 2);
+            let lead = if margin < half { margin } else { half };
+            self.expires_at = Some(now + expires_in);
+            self.refresh_at = Some(now + expires_in.saturating_sub(lead));
+        }
         self.invalid = false;
         self.answers_a_401 = matches!(self.fetch, Fetch::InFlight(TokenReason::Rejected));
         self.fetch = Fetch::Idle;
@@ -148,4 +154,68 @@ impl TokenState {
 /// Of two reasons to fetch, the one that says more about the current token.
 fn stronger(old: TokenReason, new: TokenReason) -> TokenReason {
     if new.invalidates_current() { new } else { old }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MARGIN: Duration = Duration::from_mins(5);
+
+    fn at(mins: u64) -> Instant {
+        Instant::ZERO + Duration::from_mins(mins)
+    }
+
+    #[test]
+    fn a_token_is_refreshed_a_margin_before_it_expires() {
+        let mut token = TokenState::new();
+        assert_eq!(token.take_wanted(), Some(TokenReason::Initial));
+        token.got(at(0), Duration::from_mins(60), MARGIN);
+        assert!(token.usable(at(1)));
+        assert_eq!(token.poll_timeout(), Some(at(55)));
+        token.handle_timeout(at(55));
+        assert_eq!(token.take_wanted(), Some(TokenReason::Expiring));
+        assert!(token.usable(at(56)), "the old token works until it expires");
+        assert!(!token.usable(at(60)));
+    }
+
+    #[test]
+    fn a_short_token_is_refreshed_at_half_its_life() {
+        let mut token = TokenState::new();
+        token.got(at(0), Duration::from_mins(6), MARGIN);
+        assert_eq!(token.poll_timeout(), Some(at(3)));
+    }
+
+    #[test]
+    fn a_token_of_unknown_life_has_no_deadline() {
+        let mut token = TokenState::new();
+        token.got(at(0), Duration::MAX, MARGIN);
+        assert_eq!(token.poll_timeout(), None);
+        assert!(token.usable(at(100_000)));
+    }
+
+    #[test]
+    fn a_rejected_token_holds_requests_until_a_new_one_arrives() {
+        let mut token = TokenState::new();
+        token.got(at(0), Duration::from_mins(60), MARGIN);
+        let first = token.generation();
+        token.want(TokenReason::Rejected);
+        assert!(!token.usable(at(1)));
+        assert_eq!(token.take_wanted(), Some(TokenReason::Rejected));
+        token.got(at(1), Duration::from_mins(60), MARGIN);
+        assert!(token.usable(at(1)));
+        assert!(token.answers_a_401, "the new token answers a 401");
+        assert_ne!(token.generation(), first);
+    }
+
+    #[test]
+    fn a_failed_fetch_waits_and_keeps_its_reason() {
+        let mut token = TokenState::new();
+        assert_eq!(token.take_wanted(), Some(TokenReason::Initial));
+        token.retry_at(at(2));
+        assert_eq!(token.take_wanted(), None);
+        assert_eq!(token.poll_timeout(), Some(at(2)));
+        token.handle_timeout(at(2));
+        assert_eq!(token.take_wanted(), Some(TokenReason::Initial));
+    }
 }

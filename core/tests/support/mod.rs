@@ -11,6 +11,8 @@
     reason = "each scenario uses a different part of the harness"
 )]
 
+pub mod replay;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::string::{String, ToString};
 use std::vec::Vec;
