@@ -325,6 +325,20 @@ impl<'b> Out<'b> {
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
+/// Writes an id as one path segment.
+///
+/// Percent-encoding alone is not enough: an empty id would drop a level (`/users/` lists every
+/// user) and HTTP clients resolve `.` and `..` — even as `%2E` — to another resource. Such an id
+/// names nothing, so it is written behind an escaped `%` (`%25`): the request then reaches no
+/// resource and fails with 404 instead of reading the wrong one. Ids that reach the encoders are
+/// normally validated already (the `topic` and `region` modules check them).
+fn segment(out: &mut Out<'_>, id: &str) {
+    if matches!(id, "" | "." | "..") {
+        out.text("%25");
+    }
+    out.percent_encoded(id);
+}
+
 /// Where a body is written after the path.
 enum BodyKind<'t, F> {
     None,
@@ -410,13 +424,13 @@ fn api<'b>(
 fn channel_path(out: &mut Out<'_>, channel_id: &str, rest: &str) {
     out.text(CHANNELS_PATH);
     out.byte(b'/');
-    out.percent_encoded(channel_id);
+    segment(out, channel_id);
     out.text(rest);
 }
 
 fn user_path(out: &mut Out<'_>, user_id: &str, rest: &str) {
     out.text("/api/v2/users/");
-    out.percent_encoded(user_id);
+    segment(out, user_id);
     out.text(rest);
 }
 
@@ -1433,6 +1447,23 @@ mod tests {
         assert_eq!(
             r.path_and_query,
             "/api/v2/users/a%2Fb%3Fc%20d%23%C3%A9/presences/purecloud"
+        );
+    }
+
+    #[test]
+    fn empty_and_dot_ids_cannot_reach_another_resource() {
+        let mut buf = [0u8; 128];
+        assert_eq!(
+            get_routing_status(&mut buf, "..").unwrap().path_and_query,
+            "/api/v2/users/%25../routingstatus"
+        );
+        assert_eq!(
+            get_user(&mut buf, "").unwrap().path_and_query,
+            "/api/v2/users/%25?expand=presence,routingStatus,conversationSummary"
+        );
+        assert_eq!(
+            channel_exists(&mut buf, ".").unwrap().path_and_query,
+            "/api/v2/notifications/channels/%25."
         );
     }
 

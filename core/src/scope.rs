@@ -283,6 +283,31 @@ impl<'a> ScopeList<'a> {
     }
 }
 
+impl fmt::Display for ScopeList<'_> {
+    /// The granted names separated by single spaces: `notifications users:readonly`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        let mut separate = |f: &mut fmt::Formatter<'_>| {
+            let space = if first { "" } else { " " };
+            first = false;
+            f.write_str(space)
+        };
+        match self.source {
+            Source::Text(text) => text.split_ascii_whitespace().try_for_each(|name| {
+                separate(f)?;
+                f.write_str(name)
+            }),
+            Source::Json(array) => array
+                .iter()
+                .filter_map(|v| v.as_str())
+                .try_for_each(|name| {
+                    separate(f)?;
+                    fmt::Display::fmt(&name, f)
+                }),
+        }
+    }
+}
+
 impl<'a> Granted<'a> {
     /// Reads granted scopes from what a user or a reply provides: a JSON array
     /// (`["notifications","users:readonly"]`), a `tokens/me` body (its `authorizedScope`), or
@@ -620,6 +645,19 @@ mod tests {
     fn escaped_scope_names_are_decoded_before_comparing() {
         let granted = Granted::parse(r#"["notific\u0061tions"]"#).unwrap();
         assert_eq!(granted.permits(NOTIFICATIONS), Some(true));
+    }
+
+    #[test]
+    fn granted_lists_print_as_space_separated_names() {
+        for text in [
+            r#"["notifications","users:readonly"]"#,
+            " notifications\n users:readonly ",
+        ] {
+            let Granted::Scopes(list) = Granted::parse(text).unwrap() else {
+                panic!("a scope list")
+            };
+            assert_eq!(list.to_string(), "notifications users:readonly");
+        }
     }
 
     #[test]
