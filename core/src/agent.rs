@@ -244,7 +244,6 @@ impl From<json::Error> for SnapshotError {
 
 /// The most urgent thing one conversation asks of the agent, least urgent first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 enum Urgency {
     WrapUp,
     Interacting,

@@ -12,8 +12,9 @@
 //! - unknown keys are ignored everywhere;
 //! - unknown enum values (a new media state, a new presence) become an `Unknown` variant;
 //! - topics the core does not model arrive as [`Event::Other`] with their body as a raw slice;
-//! - received topic names are matched ignoring ASCII case (subscriptions must be spelled exactly,
-//!   but nothing promises the echo is);
+//! - received topic names are classified by [`ReceivedTopic::classify`], ignoring ASCII case
+//!   (subscriptions must be spelled exactly, but nothing promises the echo is); a name with JSON
+//!   escapes is decoded first (up to [`MAX_TOPIC_LEN`] bytes; a longer one is [`Event::Other`]);
 //! - a frame that is not JSON, too large, or a known topic whose body has the wrong shape is an
 //!   [`EventError`]: the frame is dropped, and because an event may have been lost the caller
 //!   should treat the agent state as stale.
@@ -29,19 +30,14 @@
 use core::fmt;
 
 use crate::json::{self, Object, Str, Value};
+use crate::topic::{MAX_TOPIC_LEN, ReceivedTopic, SystemTopic, UserTopicKind};
 
 /// The longest frame [`parse`] accepts, in bytes.
 ///
 /// A conversation event carries every participant and every old leg; the real captured callback
-/// conversation (five participants, transfers) is 9 KB pretty-printed. 64 KiB leaves room for
+/// conversation (five participants, transfers) is 7.7 KB pretty-printed. 64 KiB leaves room for
 /// conferences and long transfer chains while keeping a hostile frame from costing unbounded work.
 pub const MAX_FRAME_LEN: usize = 64 * 1024;
-
-/// The longest topic name decoded when it contains JSON escapes.
-///
-/// Subscribed topics are at most 200 characters (combined topics); the names the server sends
-/// back are the expanded, shorter forms. A longer escaped name is kept as [`Event::Other`].
-const MAX_ESCAPED_TOPIC_LEN: usize = 256;
 
 /// Why a frame could not be turned into an [`Event`].
 ///
@@ -314,12 +310,22 @@ pub fn parse(frame: &[u8]) -> Result<Event<'_>, EventError> {
     let root = json::parse(frame)?
         .as_object()
         .ok_or(shape("a JSON object"))?;
-    let topic = match root.get("topicName") {
+    // One pass over the envelope: the body is most of the frame, and every lookup by name would
+    // scan past it again.
+    let (mut topic, mut body_value, mut metadata) = (None, None, None);
+    for (key, value) in root.iter() {
+        with_text(key, |key| match key {
+            "topicName" if topic.is_none() => topic = Some(value),
+            "eventBody" if body_value.is_none() => body_value = Some(value),
+            "metadata" if metadata.is_none() => metadata = Some(value),
+            _ => {}
+        });
+    }
+    let topic = match topic {
         Some(Value::String(topic)) => topic,
         Some(_) => return Err(shape("a string topicName")),
         None => return parse_reply(root, frame),
     };
-    let body_value = root.get("eventBody");
     let body_object = body_value.and_then(|v| v.as_object());
     let envelope = Envelope {
         topic,
@@ -328,8 +334,7 @@ pub fn parse(frame: &[u8]) -> Result<Event<'_>, EventError> {
             Some(Value::Array(a)) => a.raw(),
             _ => &[],
         },
-        correlation_id: root
-            .get("metadata")
+        correlation_id: metadata
             .and_then(|m| m.as_object())
             .and_then(|m| m.get("CorrelationId"))
             .and_then(|v| v.as_str()),
@@ -352,27 +357,27 @@ pub fn parse(frame: &[u8]) -> Result<Event<'_>, EventError> {
             let user_id = UserId { topic };
             let b = body()?;
             match kind {
-                UserTopic::Conversations => Event::Conversation(UserEvent {
+                UserTopicKind::Conversations => Event::Conversation(UserEvent {
                     envelope,
                     user_id,
                     body: Conversation::from_object(b)?,
                 }),
-                UserTopic::Presence => Event::Presence(UserEvent {
+                UserTopicKind::Presence => Event::Presence(UserEvent {
                     envelope,
                     user_id,
                     body: PresenceBody::from_object(b),
                 }),
-                UserTopic::RoutingStatus => Event::RoutingStatus(UserEvent {
+                UserTopicKind::RoutingStatus => Event::RoutingStatus(UserEvent {
                     envelope,
                     user_id,
                     body: RoutingStatusBody::from_object(b),
                 }),
-                UserTopic::Activity => Event::Activity(UserEvent {
+                UserTopicKind::Activity => Event::Activity(UserEvent {
                     envelope,
                     user_id,
                     body: ActivityBody::from_object(b),
                 }),
-                UserTopic::ConversationSummary => Event::ConversationSummary(UserEvent {
+                UserTopicKind::ConversationSummary => Event::ConversationSummary(UserEvent {
                     envelope,
                     user_id,
                     body: ConversationSummaryBody::from_object(b),
@@ -400,76 +405,49 @@ fn parse_reply<'a>(root: Object<'a>, frame: &'a [u8]) -> Result<Event<'a>, Event
     }))
 }
 
-/// The user topics the core models.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum UserTopic {
-    Conversations,
-    Presence,
-    RoutingStatus,
-    Activity,
-    ConversationSummary,
-}
-
-/// What a received topic name is.
+/// What a received topic name means here: [`ReceivedTopic`] without the borrowed names, so an
+/// escaped name can be classified from a decoded copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum TopicClass {
     ChannelMetadata,
     SocketClosing,
     System(SystemKind),
-    User(UserTopic),
+    User(UserTopicKind),
     Other,
 }
 
-/// Classifies a received topic name, ignoring ASCII case and decoding escapes if there are any.
-fn classify(topic: Str<'_>) -> TopicClass {
-    match topic.as_plain() {
-        Some(plain) => classify_str(plain),
-        None => {
-            let mut buf = [0u8; MAX_ESCAPED_TOPIC_LEN];
-            match topic.decode_into(&mut buf) {
-                Ok(decoded) => classify_str(decoded),
-                Err(_) => TopicClass::Other,
+impl From<ReceivedTopic<'_>> for TopicClass {
+    fn from(topic: ReceivedTopic<'_>) -> Self {
+        match topic {
+            ReceivedTopic::ChannelMetadata => TopicClass::ChannelMetadata,
+            ReceivedTopic::SocketClosing => TopicClass::SocketClosing,
+            ReceivedTopic::System(SystemTopic::NoLongerSubscribed { .. }) => {
+                TopicClass::System(SystemKind::NoLongerSubscribed)
             }
+            ReceivedTopic::System(SystemTopic::TokenRevoked { .. }) => {
+                TopicClass::System(SystemKind::TokenRevoked)
+            }
+            ReceivedTopic::System(_) => TopicClass::System(SystemKind::Other),
+            ReceivedTopic::SubscriptionUpdated => {
+                TopicClass::System(SystemKind::SubscriptionUpdated)
+            }
+            ReceivedTopic::User { kind, .. } => TopicClass::User(kind),
+            ReceivedTopic::Queue { .. } | ReceivedTopic::Other(_) => TopicClass::Other,
         }
     }
 }
 
-fn classify_str(topic: &str) -> TopicClass {
-    let mut split = topic.split('.');
-    let parts = [split.next(), split.next(), split.next(), split.next()];
-    let more = split.next().is_some();
-    let is = |p: Option<&str>, s: &str| p.is_some_and(|p| p.eq_ignore_ascii_case(s));
-    match parts {
-        [a, b, None, _] if is(a, "channel") && is(b, "metadata") => TopicClass::ChannelMetadata,
-        [v, s, c, None] if is(v, "v2") && is(s, "system") && is(c, "socket_closing") => {
-            TopicClass::SocketClosing
+/// Classifies a received topic name (ignoring ASCII case), decoding escapes if there are any.
+fn classify(topic: Str<'_>) -> TopicClass {
+    match topic.as_plain() {
+        Some(plain) => ReceivedTopic::classify(plain).into(),
+        None => {
+            let mut buf = [0u8; MAX_TOPIC_LEN];
+            match topic.decode_into(&mut buf) {
+                Ok(decoded) => ReceivedTopic::classify(decoded).into(),
+                Err(_) => TopicClass::Other,
+            }
         }
-        [v, s, k, _] if is(v, "v2") && is(s, "system") => {
-            TopicClass::System(if is(k, "no_longer_subscribed") {
-                SystemKind::NoLongerSubscribed
-            } else if is(k, "token_revoked") {
-                SystemKind::TokenRevoked
-            } else {
-                SystemKind::Other
-            })
-        }
-        [v, s, u, None] if is(v, "v2") && is(s, "subscription") && is(u, "updated") => {
-            TopicClass::System(SystemKind::SubscriptionUpdated)
-        }
-        [v, u, Some(id), kind] if !more && !id.is_empty() && is(v, "v2") && is(u, "users") => {
-            const KINDS: [(&str, UserTopic); 5] = [
-                ("conversations", UserTopic::Conversations),
-                ("presence", UserTopic::Presence),
-                ("routingStatus", UserTopic::RoutingStatus),
-                ("activity", UserTopic::Activity),
-                ("conversationsummary", UserTopic::ConversationSummary),
-            ];
-            KINDS
-                .into_iter()
-                .find(|(name, _)| is(kind, name))
-                .map_or(TopicClass::Other, |(_, k)| TopicClass::User(k))
-        }
-        _ => TopicClass::Other,
     }
 }
 
@@ -532,7 +510,7 @@ impl Media {
         matches!(self, Media::Call | Media::Callback | Media::Video)
     }
 
-    fn from_key(key: Str<'_>) -> Option<Media> {
+    fn from_key(key: &str) -> Option<Media> {
         Media::ALL
             .into_iter()
             .find(|m| key.eq_ignore_ascii_case(m.key()))
@@ -583,10 +561,7 @@ impl LegState {
             ("scheduled", LegState::Scheduled),
             ("parked", LegState::Parked),
         ];
-        NAMES
-            .into_iter()
-            .find(|(n, _)| name.eq_ignore_ascii_case(n))
-            .map_or(LegState::Unknown, |(_, s)| s)
+        lookup(name, &NAMES).unwrap_or(LegState::Unknown)
     }
 }
 
@@ -608,21 +583,19 @@ pub enum AfterCallWorkState {
 impl AfterCallWorkState {
     /// Reads a state name, ignoring ASCII case; unknown names give [`AfterCallWorkState::Unknown`].
     pub fn parse(name: Str<'_>) -> AfterCallWorkState {
-        if name.eq_ignore_ascii_case("pending") {
-            AfterCallWorkState::Pending
-        } else if name.eq_ignore_ascii_case("complete") {
-            AfterCallWorkState::Complete
-        } else if name.eq_ignore_ascii_case("skipped") {
-            AfterCallWorkState::Skipped
-        } else {
-            AfterCallWorkState::Unknown
-        }
+        const NAMES: [(&str, AfterCallWorkState); 3] = [
+            ("pending", AfterCallWorkState::Pending),
+            ("complete", AfterCallWorkState::Complete),
+            ("skipped", AfterCallWorkState::Skipped),
+        ];
+        lookup(name, &NAMES).unwrap_or(AfterCallWorkState::Unknown)
     }
 }
 
 /// A conversation body: the whole conversation, read lazily from the frame.
 ///
-/// Participants and legs are iterated in place, so a conversation of any size costs no memory.
+/// Participants and legs are iterated in place, so a conversation of any size costs no memory;
+/// each participant and leg is read in one pass when the iterator reaches it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conversation<'a> {
     id: Str<'a>,
@@ -662,82 +635,139 @@ impl<'a> Conversation<'a> {
             .into_iter()
             .flat_map(|a| a.iter())
             .filter_map(|v| v.as_object())
-            .map(|object| Participant { object })
+            .map(Participant::read)
     }
 }
 
-/// One participant of a conversation, read lazily.
+/// One participant of a conversation: its own fields read in one pass, its legs on demand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Participant<'a> {
-    object: Object<'a>,
+    /// The media arrays, by [`Media`] index, found during the one pass.
+    media: [Option<json::Array<'a>>; Media::ALL.len()],
+    user_id: Option<Str<'a>>,
+    purpose: Option<Str<'a>>,
+    ended: bool,
+    wrapup_required: bool,
+    wrapup: bool,
+    ended_after_call_work: bool,
 }
 
 impl<'a> Participant<'a> {
-    fn text(&self, key: &str) -> Option<Str<'a>> {
-        self.object.get(key).and_then(|v| v.as_str())
-    }
-
-    fn present(&self, key: &str) -> bool {
-        self.object.get(key).is_some_and(|v| !v.is_null())
+    fn read(object: Object<'a>) -> Self {
+        let (mut user_id, mut purpose) = (None, None);
+        let (mut ended, mut wrapup_required, mut wrapup, mut ended_acw) = (None, None, None, None);
+        let mut media = [None; Media::ALL.len()];
+        for (key, value) in object.iter() {
+            let present = !value.is_null();
+            with_text(key, |key| match key {
+                "userId" => first(&mut user_id, value.as_str()),
+                "purpose" => first(&mut purpose, value.as_str()),
+                "endTime" => first(&mut ended, Some(present)),
+                "wrapupRequired" => first(&mut wrapup_required, value.as_bool()),
+                "wrapup" => first(&mut wrapup, Some(present)),
+                "endAcwTime" => first(&mut ended_acw, Some(present)),
+                _ => {
+                    let slot = Media::from_key(key).and_then(|m| media.get_mut(m as usize));
+                    if let Some(slot) = slot {
+                        first(slot, value.as_array());
+                    }
+                }
+            });
+        }
+        Participant {
+            media,
+            user_id,
+            purpose,
+            ended: ended.unwrap_or(false),
+            wrapup_required: wrapup_required.unwrap_or(false),
+            wrapup: wrapup.unwrap_or(false),
+            ended_after_call_work: ended_acw.unwrap_or(false),
+        }
     }
 
     /// `userId`: the user this participant is, for agent (and user) participants.
     pub fn user_id(&self) -> Option<Str<'a>> {
-        self.text("userId")
+        self.user_id
     }
 
     /// `purpose`: `agent`, `user`, `customer`, `acd`, `external`, …
     pub fn purpose(&self) -> Option<Str<'a>> {
-        self.text("purpose")
+        self.purpose
     }
 
     /// Whether the participant has an `endTime`: it has left the conversation.
     pub fn has_ended(&self) -> bool {
-        self.present("endTime")
+        self.ended
     }
 
     /// `wrapupRequired`.
     pub fn wrapup_required(&self) -> bool {
-        self.object
-            .get("wrapupRequired")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
+        self.wrapup_required
     }
 
     /// Whether a `wrapup` (the wrap-up code) has been entered.
     pub fn has_wrapup(&self) -> bool {
-        self.present("wrapup")
+        self.wrapup
     }
 
     /// Whether after-call work has ended (`endAcwTime`).
     pub fn has_ended_after_call_work(&self) -> bool {
-        self.present("endAcwTime")
+        self.ended_after_call_work
     }
 
-    /// The participant's media legs, across every media array, in order.
+    /// The participant's media legs, grouped by media in the order of [`Media::ALL`], each
+    /// array in its own order.
     pub fn legs(&self) -> impl Iterator<Item = Leg<'a>> + 'a {
-        self.object.iter().flat_map(|(key, value)| {
-            let media = Media::from_key(key);
-            media
-                .zip(value.as_array())
-                .into_iter()
-                .flat_map(|(media, legs)| {
-                    legs.iter()
-                        .filter_map(|v| v.as_object())
-                        .map(move |object| Leg { media, object })
-                })
-        })
+        Media::ALL
+            .into_iter()
+            .zip(self.media)
+            .filter_map(|(media, legs)| Some((media, legs?)))
+            .flat_map(|(media, legs)| {
+                legs.iter()
+                    .filter_map(|v| v.as_object())
+                    .map(move |object| Leg::read(media, object))
+            })
     }
 }
 
-/// One media leg (an entry of `calls`, `chats`, …) of a participant.
+/// One media leg (an entry of `calls`, `chats`, …) of a participant, read in one pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Leg<'a> {
     media: Media,
-    object: Object<'a>,
+    state: LegState,
+    held: bool,
+    disconnect_type: Option<Value<'a>>,
+    after_call_work: Option<AfterCallWorkState>,
 }
 
 impl<'a> Leg<'a> {
+    fn read(media: Media, object: Object<'a>) -> Self {
+        let (mut state, mut held, mut disconnect_type, mut acw) = (None, None, None, None);
+        for (key, value) in object.iter() {
+            with_text(key, |key| match key {
+                "state" => first(&mut state, value.as_str().map(LegState::parse)),
+                "held" => first(&mut held, value.as_bool()),
+                "disconnectType" => first(&mut disconnect_type, Some(value)),
+                "afterCallWork" => first(
+                    &mut acw,
+                    value
+                        .as_object()
+                        .and_then(|o| o.get("state"))
+                        .and_then(|v| v.as_str())
+                        .map(AfterCallWorkState::parse),
+                ),
+                _ => {}
+            });
+        }
+        Leg {
+            media,
+            state: state.unwrap_or(LegState::Unknown),
+            held: held.unwrap_or(false),
+            disconnect_type: disconnect_type.filter(|v| !v.is_null()),
+            after_call_work: acw,
+        }
+    }
+
     /// Which media array the leg is in.
     pub fn media(&self) -> Media {
         self.media
@@ -745,44 +775,66 @@ impl<'a> Leg<'a> {
 
     /// `state`; [`LegState::Unknown`] when missing or unfamiliar.
     pub fn state(&self) -> LegState {
-        self.object
-            .get("state")
-            .and_then(|v| v.as_str())
-            .map_or(LegState::Unknown, LegState::parse)
+        self.state
     }
 
     /// `held`.
     pub fn held(&self) -> bool {
-        self.object
-            .get("held")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
+        self.held
     }
 
-    /// `disconnectType`, if the leg has one (it has ended, or is ending).
+    /// `disconnectType`, if the leg has one as a string (it has ended, or is ending).
     pub fn disconnect_type(&self) -> Option<Str<'a>> {
-        self.object
-            .get("disconnectType")
-            .filter(|v| !v.is_null())
-            .and_then(|v| v.as_str())
+        self.disconnect_type.and_then(|v| v.as_str())
     }
 
     /// Whether `disconnectType` is present at all (any non-null value).
     pub fn is_disconnected(&self) -> bool {
-        self.object
-            .get("disconnectType")
-            .is_some_and(|v| !v.is_null())
+        self.disconnect_type.is_some()
     }
 
     /// `afterCallWork.state`, if present.
     pub fn after_call_work(&self) -> Option<AfterCallWorkState> {
-        self.object
-            .get("afterCallWork")
-            .and_then(|v| v.as_object())
-            .and_then(|o| o.get("state"))
-            .and_then(|v| v.as_str())
-            .map(AfterCallWorkState::parse)
+        self.after_call_work
     }
+}
+
+/// Sets `slot` to `value` unless it already holds one: the first of duplicate keys wins, as
+/// with [`Object::get`].
+fn first<T>(slot: &mut Option<T>, value: Option<T>) {
+    if slot.is_none() {
+        *slot = value;
+    }
+}
+
+/// The longest name worth decoding when it is escaped: every key and enum value read here is
+/// shorter, so a longer escaped name cannot match any of them.
+const MAX_NAME_LEN: usize = 32;
+
+/// Calls `f` with a key or enum value as text: borrowed when plain (nearly always), decoded into
+/// a small buffer when escaped. Escaped names longer than [`MAX_NAME_LEN`] are skipped.
+fn with_text(name: Str<'_>, f: impl FnOnce(&str)) {
+    match name.as_plain() {
+        Some(plain) => f(plain),
+        None => {
+            let mut buf = [0u8; MAX_NAME_LEN];
+            if let Ok(decoded) = name.decode_into(&mut buf) {
+                f(decoded);
+            }
+        }
+    }
+}
+
+/// Finds `name` in `table`, ignoring ASCII case, decoding it once.
+fn lookup<T: Copy>(name: Str<'_>, table: &[(&str, T)]) -> Option<T> {
+    let mut found = None;
+    with_text(name, |name| {
+        found = table
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, t)| *t);
+    });
+    found
 }
 
 /// Genesys' system presence, the part of a presence every organisation shares.
@@ -896,10 +948,7 @@ impl RoutingStatus {
             ("NOT_RESPONDING", RoutingStatus::NotResponding),
             ("COMMUNICATING", RoutingStatus::Communicating),
         ];
-        NAMES
-            .into_iter()
-            .find(|(n, _)| name.eq_ignore_ascii_case(n))
-            .map_or(RoutingStatus::Unknown, |(_, s)| s)
+        lookup(name, &NAMES).unwrap_or(RoutingStatus::Unknown)
     }
 }
 
@@ -1193,12 +1242,13 @@ mod tests {
     }
 
     #[test]
-    fn unknown_user_topics_and_malformed_user_topics_are_other() {
+    fn unknown_malformed_and_queue_topics_are_other() {
         for topic in [
             "v2.users.u1.geolocation",
             "v2.users..presence",
             "v2.users.u1.presence.extra",
             "v2.users.u1",
+            "v2.routing.queues.q1.conversations",
         ] {
             let mut buf = [0u8; 128];
             let mut w = json::Writer::new(&mut buf);
@@ -1362,6 +1412,21 @@ mod tests {
         );
         assert_eq!(chat.after_call_work(), Some(AfterCallWorkState::Unknown));
         assert!(legs.next().is_none());
+    }
+
+    #[test]
+    fn escaped_member_names_and_enum_values_are_decoded() {
+        let body = br#"{"id":"c","participants":[{"\u0075serId":"u","endTime":null,"c\u0061lls":[{"st\u0061te":"\u0063onnected","held":true}]}]}"#;
+        let conv =
+            Conversation::from_object(json::parse(body).unwrap().as_object().unwrap()).unwrap();
+        let p = conv.participants().next().unwrap();
+        assert!(p.user_id().unwrap().eq_str("u"));
+        assert!(!p.has_ended(), "a null endTime is no end time");
+        let leg = p.legs().next().unwrap();
+        assert_eq!(
+            (leg.media(), leg.state(), leg.held()),
+            (Media::Call, LegState::Connected, true)
+        );
     }
 
     #[test]

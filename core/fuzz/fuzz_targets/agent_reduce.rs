@@ -46,10 +46,11 @@ fn apply(agent: &mut Agent, record: &[u8]) {
             let before = (agent.activity(), agent.is_stale());
             let changed = agent.handle_event(&event);
             assert_eq!(changed, before != (agent.activity(), agent.is_stale()));
-            if let Event::ConversationSummary(e) = &event {
-                if e.body.is_idle() && e.user_id.eq_ignore_ascii_case(agent.user_id()) {
-                    assert_eq!(agent.tracked_conversations(), 0);
-                }
+            if let Event::ConversationSummary(e) = &event
+                && e.body.is_idle()
+                && e.user_id.eq_ignore_ascii_case(agent.user_id())
+            {
+                assert_eq!(agent.tracked_conversations(), 0);
             }
         }
     }
