@@ -12,7 +12,8 @@ use genesys_notify_core::diagnosis::Transport;
 use genesys_notify_core::light::Health;
 use genesys_notify_core::request::{Method, Operation};
 use genesys_notify_core::session::{
-    CloseInfo, Config, ConfigError, Session, SessionEvent, TokenFailure, TokenReason,
+    CloseInfo, Config, ConfigError, RequestId, Session, SessionEvent, SocketId, TokenFailure,
+    TokenReason, Transmit,
 };
 use genesys_notify_core::{Duration, Instant};
 use support::{
@@ -305,6 +306,17 @@ fn a_401_refreshes_once_then_stops() {
     assert_eq!(cloud.health(), Health::AuthFailed);
     assert!(cloud.stopped().is_some());
     assert_eq!(cloud.session.poll_timeout(), None);
+    let last: Vec<&SessionEvent> = cloud.events.iter().rev().take(2).map(|(_, e)| e).collect();
+    assert!(
+        matches!(
+            last.as_slice(),
+            [
+                SessionEvent::Stopped(_),
+                SessionEvent::Health(Health::AuthFailed)
+            ]
+        ),
+        "the health comes just before the stop, which is last: {last:?}"
+    );
 }
 
 #[test]
@@ -439,6 +451,7 @@ fn flapping_network_does_not_storm() {
         .iter()
         .filter(|(t, d)| *t > start && matches!(d, Did::Http { .. }))
         .count();
+    println!("flapping for two minutes: {connects} connects, {requests} requests");
     assert!(connects <= 20, "{connects} connects in two minutes");
     assert!(requests <= 40, "{requests} requests in two minutes");
     assert!(cloud.healths().contains(&Health::Unreachable));
@@ -608,7 +621,6 @@ fn token_endpoint_refusal_stops_and_outage_retries() {
 
 #[test]
 fn answers_for_unknown_ids_and_sockets_are_ignored() {
-    use genesys_notify_core::session::{RequestId, SocketId};
     let mut cloud = live_cloud();
     let now = cloud.now;
     let before = cloud.did.len();
@@ -703,4 +715,157 @@ fn the_fuzz_seeds_replay_cleanly_and_do_what_they_are_named_for() {
         count += 1;
     }
     assert!(count > 0);
+}
+
+#[test]
+fn a_too_small_buffer_keeps_the_transmit_and_says_the_size_needed() {
+    let mut session = Session::<1>::new(config(), &[AGENT]).expect("a valid configuration");
+    let now = Instant::ZERO;
+    let mut small = [0u8; 8];
+    assert!(matches!(
+        session.poll_transmit(now, &mut small),
+        Some(Transmit::FetchToken {
+            reason: TokenReason::Initial
+        })
+    ));
+    session.handle_token(now, Duration::from_hours(1));
+    assert!(session.poll_transmit(now, &mut small).is_none());
+    let needed = std::iter::from_fn(|| session.poll_event())
+        .find_map(|e| match e {
+            SessionEvent::BufferTooSmall(e) => Some(e.needed),
+            _ => None,
+        })
+        .expect("a BufferTooSmall event");
+    assert!(needed > small.len());
+
+    let mut enough = vec![0u8; needed];
+    let Some(Transmit::Http { request, .. }) = session.poll_transmit(now, &mut enough) else {
+        panic!("the kept request goes out once the buffer is large enough");
+    };
+    assert_eq!(request.operation, Operation::CreateChannel);
+}
+
+/// Drains a session's transmits: the requests (id, operation) and the sockets to connect.
+fn drain<const N: usize>(
+    session: &mut Session<N>,
+    now: Instant,
+) -> (Vec<(RequestId, Operation)>, Vec<SocketId>) {
+    let mut buf = [0u8; 2048];
+    let (mut requests, mut sockets) = (Vec::new(), Vec::new());
+    while let Some(transmit) = session.poll_transmit(now, &mut buf) {
+        match transmit {
+            Transmit::Http { id, request } => requests.push((id, request.operation)),
+            Transmit::Connect { socket, .. } => sockets.push(socket),
+            _ => {}
+        }
+    }
+    (requests, sockets)
+}
+
+#[test]
+fn a_401_for_a_request_sent_with_the_old_token_is_retried_not_counted() {
+    let unauthorized = br#"{"message":"expired","code":"credentials.expired","status":401}"#;
+    let mut session = Session::<2>::new(config(), &[AGENT, OTHER_AGENT]).expect("valid");
+    let now = Instant::ZERO;
+    let _ = drain(&mut session, now); // the token fetch
+    session.handle_token(now, Duration::from_hours(1));
+    let create = drain(&mut session, now).0[0].0;
+    let channel = br#"{"connectUri":"wss://streaming.mypurecloud.com/channels/c1","id":"c1"}"#;
+    session.handle_response(now, create, 200, None, channel);
+    let subscribe = drain(&mut session, now).0[0].0;
+    session.handle_response(now, subscribe, 200, None, b"{\"entities\":[]}");
+    let socket = drain(&mut session, now).1[0];
+    session.handle_socket_open(now, socket);
+    let (reads, _) = drain(&mut session, now);
+    assert_eq!(
+        reads.len(),
+        3,
+        "two user reads and the conversations: {reads:?}"
+    );
+
+    // Two reads fail with the same old token: one refresh, no stop.
+    session.handle_response(now, reads[0].0, 401, None, unauthorized);
+    session.handle_token(now, Duration::from_hours(1));
+    session.handle_response(now, reads[1].0, 401, None, unauthorized);
+    assert!(!session.is_stopped());
+    let (retried, _) = drain(&mut session, now);
+    assert_eq!(retried.len(), 2, "both reads go out again: {retried:?}");
+}
+
+#[test]
+fn a_rollover_that_cannot_finish_in_time_falls_back_to_a_reconnect_with_stale() {
+    let mut cloud = live_cloud();
+    cloud.run_until(at(60));
+    cloud.answer(
+        Operation::CreateChannel,
+        (0..3).map(|_| Answer::status(503, "")),
+    );
+    cloud.send_to_all(SOCKET_CLOSING);
+    cloud.pump();
+    // The server closes the old socket before the replacement exists: a gap.
+    cloud.server_closes(None, CloseInfo::Peer { code: Some(1001) });
+    assert_eq!(cloud.health(), Health::Stale);
+    cloud.run_for(Duration::from_mins(2));
+
+    assert_eq!(cloud.health(), Health::Live);
+    assert_eq!(cloud.session.stats().reconnects, 1);
+    assert_eq!(cloud.session.stats().rollovers, 0);
+    assert_eq!(cloud.stale_reports(0), [true, false, true, false]);
+    assert_eq!(
+        cloud.session.connection().channel_id.as_str(),
+        "streaming-0-channel2"
+    );
+}
+
+#[test]
+fn a_gateway_resyncs_at_most_four_agents_at_once() {
+    let ids: Vec<String> = (0..8)
+        .map(|i| format!("00000000-0000-4000-8000-00000000000{i}"))
+        .collect();
+    let agents: Vec<&str> = ids.iter().map(String::as_str).collect();
+    use genesys_notify_core::region::{Environment, Region};
+    use genesys_notify_core::session::TokenKind;
+    let config = Config::new(
+        Environment::Cloud(Region::UsEast1),
+        TokenKind::ClientCredentials,
+    );
+    let mut session = Session::<8>::new(config, &agents).expect("valid");
+    let now = Instant::ZERO;
+    let _ = drain(&mut session, now);
+    session.handle_token(now, Duration::from_hours(1));
+    let create = drain(&mut session, now).0[0].0;
+    let channel = br#"{"connectUri":"wss://streaming.mypurecloud.com/channels/c1","id":"c1"}"#;
+    session.handle_response(now, create, 200, None, channel);
+    let subscribe = drain(&mut session, now).0[0].0;
+    session.handle_response(now, subscribe, 200, None, b"{}");
+    let socket = drain(&mut session, now).1[0];
+    session.handle_socket_open(now, socket);
+
+    let mut answered = 0;
+    let mut reads = drain(&mut session, now).0;
+    while !reads.is_empty() {
+        assert!(reads.len() <= 4, "{} reads at once", reads.len());
+        assert!(reads.iter().all(|(_, op)| *op == Operation::GetUser));
+        for (id, _) in reads {
+            let body = format!(r#"{{"id":"{}"}}"#, agents[answered]);
+            session.handle_response(now, id, 200, None, body.as_bytes());
+            answered += 1;
+        }
+        reads = drain(&mut session, now).0;
+    }
+    assert_eq!(answered, 8);
+    assert_eq!(session.health(), Health::Live);
+}
+
+#[test]
+fn an_unknown_user_leaves_that_agent_stale_and_the_others_live() {
+    let mut cloud = Cloud::<2>::new(config(), &[AGENT, OTHER_AGENT]);
+    cloud.users.remove(OTHER_AGENT);
+    cloud.run_for(secs(10));
+    assert!(cloud.stopped().is_none());
+    assert_eq!(cloud.count(Operation::GetUser), 2, "a 404 is not retried");
+    assert!(!cloud.session.agent(0).expect("agent 0").is_stale());
+    assert!(cloud.session.agent(1).expect("agent 1").is_stale());
+    assert!(cloud.diagnoses().iter().any(|d| d.contains("user")));
+    assert_eq!(cloud.health(), Health::Stale);
 }

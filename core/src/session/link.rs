@@ -239,8 +239,9 @@ impl<const AGENTS: usize> Session<AGENTS> {
 
     pub(super) fn close(&mut self, socket: SocketId) {
         if self.closes.iter().all(|&s| s != socket) && self.closes.push_back(socket).is_err() {
-            // Unreachable by construction (one socket per slot); dropping the oldest close
-            // request would leak a socket, so make room by forgetting the request instead.
+            // Unreachable: each slot holds at most one socket and queues its close once, and
+            // the queue is drained before anything else is transmitted. Were it ever full, the
+            // newest close matters most (the oldest socket has most likely closed by itself).
             self.closes.pop_front();
             let _ = self.closes.push_back(socket);
         }

@@ -25,6 +25,26 @@
 //!    before the first socket is closed, copies of events are suppressed, and the state is
 //!    re-read without ever showing "stale".
 //!
+//! # What each failure does
+//!
+//! | what happened | what the session does |
+//! |---|---|
+//! | 401 on any REST call | fetch a token once ([`TokenReason::Rejected`]) and retry the call; a second 401 with the new token stops ([`Health::AuthFailed`]) |
+//! | 403, or every agent topic rejected | stop with the missing permissions named ([`Health::Forbidden`]), never retry |
+//! | 404 on a channel call | create a new channel, subscribe it, connect, resync |
+//! | 429 | wait exactly `Retry-After` (60 s when absent), retry the call |
+//! | 5xx, 408, no answer at all | back off (full jitter, capped), retry; N failures in a row show [`Health::Unreachable`] |
+//! | socket silent 2.5 heartbeats | send a ping; nothing within the pong timeout → close, reconnect to the same channel |
+//! | socket closed, or reconnect failed | reconnect after a backoff; a failed connect → `HEAD` the channel, 404 → new channel |
+//! | `socket_closing`, or 23 h passed | make before break (above) |
+//! | `token_revoked` / `no_longer_subscribed` | fetch a token / subscribe again and resync |
+//! | frame too large / not a notification | resync / count and ignore it ([`Notice`]) |
+//! | `connectUri` on a foreign host | stop without sending anything there ([`StopReason::ForeignConnectUri`]) |
+//!
+//! Every gap in the stream marks the agents stale until the resync after it completes; a clean
+//! rollover has no gap and never does. [`Session::health`] summarises it for the light:
+//! connecting until the first resync, live, stale, unreachable, or the reason it stopped.
+//!
 //! It is sans-IO in the style of `quinn-proto` and `smoltcp`: no clock, no sockets, no
 //! allocation. Inputs are `handle_*(now, …)`, outputs are `poll_*`, and every input sequence is
 //! legal: ids the session does not know (late answers, closed sockets) are ignored, and nothing
@@ -246,11 +266,21 @@ struct Stop {
 /// The notification session for up to `AGENTS` agents.
 ///
 /// `AGENTS` is a capacity: a desk light uses `Session<1>`, a gateway `Session<64>`. One session
-/// for one agent is under 8 KiB (`size_of::<Session<1>>()`, checked by a test), plus the
-/// caller's transmit buffer (2 KiB is plenty for one agent; [`SessionEvent::BufferTooSmall`]
-/// says when it is not).
+/// for one agent is under 8 KiB — 6.6 KiB on a 64-bit host, checked at build time on every
+/// target — plus the caller's transmit buffer (2 KiB is plenty for one agent;
+/// [`SessionEvent::BufferTooSmall`] says when it is not). Each further agent adds about 560 bytes.
 ///
-/// See the [module documentation](self) for the call order and a complete driver loop.
+/// # Call order
+///
+/// 1. [`Session::new`], then drain the outputs (step 3).
+/// 2. Feed every input as it happens: [`handle_timeout`](Session::handle_timeout) at
+///    [`poll_timeout`](Session::poll_timeout); the outcome of each [`Transmit`] through the
+///    matching `handle_*`.
+/// 3. After each input: [`poll_transmit`](Session::poll_transmit) until `None`, then
+///    [`poll_event`](Session::poll_event) until `None`, then read
+///    [`poll_timeout`](Session::poll_timeout) again.
+///
+/// The [module documentation](self) has the whole driver loop as code.
 #[derive(Debug)]
 pub struct Session<const AGENTS: usize> {
     config: Config,
@@ -279,6 +309,10 @@ pub struct Session<const AGENTS: usize> {
     last_heartbeat: Option<Instant>,
     stats: Stats,
 }
+
+/// A desk light's session, plus its frame buffer, must fit a small task's stack or a static on
+/// an ESP32-C3 (400 KiB of RAM shared with Wi-Fi and TLS): checked on every target, at build time.
+const _: () = assert!(core::mem::size_of::<Session<1>>() < 8 * 1024);
 
 impl<const AGENTS: usize> Session<AGENTS> {
     /// A session for the agents with the given Genesys user ids (at most `AGENTS`), in the
@@ -444,6 +478,12 @@ impl<const AGENTS: usize> Session<AGENTS> {
             _ => return,
         };
         self.transport_failures = 0;
+        if status == 401 && token_used != self.token.generation() {
+            // Sent with a token that has since been replaced: try again with the new one. (This
+            // says nothing about the new token, so it must not count as its second 401.)
+            self.set_attempt(index, Attempt::Ready);
+            return;
+        }
         let ctx = self.context();
         let Some(diagnosis) =
             Diagnosis::from_response(&ctx, op.operation(), status, retry_after, body)
@@ -456,10 +496,6 @@ impl<const AGENTS: usize> Session<AGENTS> {
             return;
         };
         match diagnosis.action() {
-            Action::RefreshToken if token_used != self.token.generation() => {
-                // Sent with a token that has since been replaced: simply try again.
-                self.set_attempt(index, Attempt::Ready);
-            }
             Action::RefreshToken => {
                 self.report_diagnosis(diagnosis);
                 self.token.want(TokenReason::Rejected);
@@ -598,7 +634,8 @@ impl<const AGENTS: usize> Session<AGENTS> {
                 }
             }
             Event::System { kind, .. } => match kind {
-                SystemKind::NoLongerSubscribed => {
+                // A draining socket is about to go anyway; only the stream's own counts.
+                SystemKind::NoLongerSubscribed if slot == self.primary => {
                     self.mark_stale();
                     self.set_link_op(slot, Op::Subscribe(slot));
                 }
