@@ -552,3 +552,83 @@ impl Conversation {
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    const CAPTURE: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/genesys/event_v2_users_conversations_callback_acw__maamoon95-e2e.json"
+    ));
+
+    fn keys(v: &Value) -> BTreeSet<String> {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn callback_in_acw() -> Value {
+        let spec = OfferSpec {
+            media: Media::Callback,
+            agent_user_id: "AGENT_USER_ID".to_owned(),
+            agent_name: "Ada".to_owned(),
+            customer_name: "Casey".to_owned(),
+            queue_id: "q".to_owned(),
+            wrapup_required: true,
+        };
+        let now = SystemTime::now();
+        let (mut c, agent) = Conversation::offer(&spec, now);
+        c.answer(&agent, now);
+        c.end_for_agent(&agent, "client", now)
+            .unwrap_or(Value::Null)
+    }
+
+    #[test]
+    fn an_acw_callback_carries_every_field_of_the_real_capture() {
+        let capture: Value = serde_json::from_str(CAPTURE).unwrap_or(Value::Null);
+        let real = capture["eventBody"]["participants"]
+            .as_array()
+            .and_then(|p| p.last())
+            .cloned()
+            .unwrap_or(Value::Null);
+        let ours = callback_in_acw()["participants"]
+            .as_array()
+            .and_then(|p| p.iter().find(|p| p["purpose"] == "agent"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        // An SDK re-serialisation artefact in the capture, and a script the simulated org lacks.
+        let not_on_the_wire = ["additionalProperties", "scriptId"];
+        let missing = |real: &Value, ours: &Value| -> Vec<String> {
+            keys(real)
+                .difference(&keys(ours))
+                .filter(|k| !not_on_the_wire.contains(&k.as_str()))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(missing(&real, &ours), Vec::<String>::new(), "participant");
+        assert_eq!(
+            missing(&real["callbacks"][0], &ours["callbacks"][0]),
+            Vec::<String>::new(),
+            "callback leg"
+        );
+        assert_eq!(ours["wrapupRequired"], real["wrapupRequired"]);
+        assert_eq!(ours["callbacks"][0]["state"], real["callbacks"][0]["state"]);
+        assert_eq!(ours["callbacks"][0]["afterCallWork"]["state"], "pending");
+    }
+
+    #[test]
+    fn a_callback_customer_leg_starts_scheduled_as_in_the_capture() {
+        let body = callback_in_acw();
+        assert_eq!(
+            body["participants"][0]["callbacks"][0]["initialState"],
+            "scheduled"
+        );
+        assert_eq!(
+            body["participants"][1]["callbacks"][0]["disconnectType"],
+            "transfer"
+        );
+    }
+}

@@ -35,7 +35,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Or as a program: `genesys-sim --port 8080 [--config org.toml] [--tls] [--heartbeat-ms N]`.
+//! Or as a program: `genesys-sim --port 8080 [--config org.toml] [--tls] [--heartbeat-ms N]
+//! [--demo-pace-ms N]` (the last plays [`scenario::shift`] over and over for the first user).
 //!
 //! ## URL layout
 //!
@@ -55,6 +56,7 @@
 //!   split frames.
 //! - [`Sim::log`] → [`Log`]: every request and frame; `requests_for`, `token_leaks`, `wait_for`.
 //! - [`Org`] with [`Role`], [`User`], [`OAuthClient`]; [`Org::demo`] for a ready-made org.
+//! - [`scenario::shift`]: a ready-made stretch of an agent's day, for demos.
 //!
 //! ## What is documented and what is our understanding
 //!
@@ -113,6 +115,7 @@ mod operation;
 pub mod org;
 mod people;
 mod rest;
+pub mod scenario;
 mod socket;
 mod state;
 mod subscriptions;

@@ -131,8 +131,9 @@ pub enum Grant {
     },
 }
 
-/// An OAuth client registered in the organisation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An OAuth client registered in the organisation. Its `Debug` output hides the secret and the
+/// refresh tokens.
+#[derive(Clone, PartialEq, Eq)]
 pub struct OAuthClient {
     pub(crate) id: String,
     pub(crate) secret: String,
@@ -142,6 +143,21 @@ pub struct OAuthClient {
     pub(crate) roles: Vec<String>,
     pub(crate) token_lifetime: Option<Duration>,
     pub(crate) refresh_tokens: Vec<String>,
+}
+
+impl std::fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("id", &self.id)
+            .field("secret", &crate::log::REDACTED)
+            .field("name", &self.name)
+            .field("grant", &self.grant)
+            .field("scopes", &self.scopes)
+            .field("roles", &self.roles)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("refresh_tokens", &self.refresh_tokens.len())
+            .finish()
+    }
 }
 
 impl OAuthClient {
@@ -405,6 +421,14 @@ mod tests {
             "conversation:*",
             "conversation:communication:view"
         ));
+    }
+
+    #[test]
+    fn debug_output_never_shows_client_secrets_or_refresh_tokens() {
+        let shown = format!("{:?}", Org::demo());
+        assert!(!shown.contains(DEMO_CLIENT_SECRET));
+        assert!(!shown.contains(DEMO_USER_CLIENT_SECRET));
+        assert!(!shown.contains(DEMO_REFRESH_TOKEN));
     }
 
     #[test]

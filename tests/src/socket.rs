@@ -215,7 +215,10 @@ impl Socket {
                     None => std::future::pending().await,
                 }
             };
+            // Biased: commands (events, faults) queued before a client frame or a heartbeat tick
+            // are handled first, so what a test asked for happens in the order it asked.
             tokio::select! {
+                biased;
                 () = self.shared.cancel.cancelled() => {
                     break self.close(&mut sink, &mut source, 1001, "server shutting down").await;
                 }

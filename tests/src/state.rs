@@ -50,14 +50,26 @@ impl Default for Timing {
     }
 }
 
-/// Who a token acts for, and what it may do.
-#[derive(Debug, Clone)]
+/// Who a token acts for, and what it may do. `Debug` hides the token.
+#[derive(Clone)]
 pub(crate) struct Principal {
     pub(crate) token: String,
     pub(crate) client_id: String,
     pub(crate) user_id: Option<String>,
     pub(crate) scopes: Vec<String>,
     pub(crate) permissions: Vec<String>,
+}
+
+impl std::fmt::Debug for Principal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Principal")
+            .field("token", &crate::log::REDACTED)
+            .field("client_id", &self.client_id)
+            .field("user_id", &self.user_id)
+            .field("scopes", &self.scopes)
+            .field("permissions", &self.permissions)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]

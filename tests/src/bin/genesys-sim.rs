@@ -1,16 +1,18 @@
 //! `genesys-sim`: the simulated Genesys Cloud as a program, for trying clients by hand.
 //!
 //! ```text
-//! genesys-sim [--port N] [--config org.toml] [--tls] [--ca-out ca.pem] [--heartbeat-ms N]
+//! genesys-sim [--port N] [--config org.toml] [--tls] [--ca-out ca.pem] [--heartbeat-ms N] [--demo-pace-ms N]
 //! ```
-//! It prints the base URL and the OAuth client ids, then serves until Ctrl-C.
+//! It prints the base URL and the OAuth client ids, then serves until Ctrl-C. With
+//! `--demo-pace-ms` the first user of the org plays `scenario::shift` in a loop, so a client has
+//! something to watch.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use genesys_sim::{FileConfig, Grant, Sim};
+use genesys_sim::{FileConfig, Grant, Sim, scenario};
 
-const USAGE: &str = "usage: genesys-sim [--port N] [--config org.toml] [--tls] [--ca-out ca.pem] [--heartbeat-ms N]";
+const USAGE: &str = "usage: genesys-sim [--port N] [--config org.toml] [--tls] [--ca-out ca.pem] [--heartbeat-ms N] [--demo-pace-ms N]";
 
 struct Args {
     port: u16,
@@ -18,6 +20,7 @@ struct Args {
     tls: bool,
     ca_out: Option<String>,
     heartbeat_ms: Option<u64>,
+    demo_pace_ms: Option<u64>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -27,6 +30,7 @@ fn parse_args() -> Result<Args, String> {
         tls: false,
         ca_out: None,
         heartbeat_ms: None,
+        demo_pace_ms: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -45,6 +49,13 @@ fn parse_args() -> Result<Args, String> {
                     value("--heartbeat-ms")?
                         .parse()
                         .map_err(|e| format!("--heartbeat-ms: {e}"))?,
+                );
+            }
+            "--demo-pace-ms" => {
+                args.demo_pace_ms = Some(
+                    value("--demo-pace-ms")?
+                        .parse()
+                        .map_err(|e| format!("--demo-pace-ms: {e}"))?,
                 );
             }
             "-h" | "--help" => return Err(String::new()),
@@ -118,8 +129,33 @@ async fn main() -> ExitCode {
         println!("  client {}  {kind}  (secret as configured)", client.id());
     }
     println!("Ctrl-C stops it.");
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("genesys-sim: cannot wait for Ctrl-C ({e}); stopping");
+    let demo = async {
+        match (args.demo_pace_ms, org.users().first()) {
+            (Some(ms), Some(user)) => {
+                let agent = sim.agent(user.id());
+                let colleague = org.users().get(1).map(|u| u.id().to_owned());
+                loop {
+                    scenario::shift(
+                        &agent,
+                        colleague.as_deref(),
+                        Duration::from_millis(ms),
+                        |step| {
+                            println!("demo: {} {step:?}", user.name());
+                        },
+                    )
+                    .await;
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = demo => {}
+        stopped = tokio::signal::ctrl_c() => {
+            if let Err(e) = stopped {
+                eprintln!("genesys-sim: cannot wait for Ctrl-C ({e}); stopping");
+            }
+        }
     }
     sim.shutdown().await;
     ExitCode::SUCCESS

@@ -273,3 +273,28 @@ async fn an_unanswered_offer_makes_the_agent_not_responding() {
     }
     assert_eq!(status, "NOT_RESPONDING");
 }
+
+#[tokio::test]
+async fn the_demo_shift_plays_a_call_a_transfer_a_chat_and_a_break() {
+    use genesys_sim::scenario::{Step, shift};
+    let sim = start().await;
+    let token = agent_token(&sim).await;
+    let (_, mut ws) = agent_channel(&sim, &[&conversations(ME)]).await;
+    let agent = sim.agent(ME);
+    let mut steps = Vec::new();
+    shift(&agent, Some(COLLEAGUE), ms(1), |s| steps.push(s)).await;
+    assert_eq!(steps.first(), Some(&Step::GoOnQueue));
+    assert!(steps.contains(&Step::Transfer) && steps.contains(&Step::Chat));
+    assert_eq!(steps.last(), Some(&Step::BackFromBreak));
+    assert_eq!(agent.presence(), Some(Presence::Available));
+    assert_eq!(agent.routing_status(), Some(RoutingStatus::OffQueue));
+    assert_eq!(
+        get_json(&sim, &token, "/api/v2/conversations").await["entities"],
+        json!([])
+    );
+    let first = next_on(&mut ws, &conversations(ME)).await;
+    assert_eq!(
+        agent_leg(&first["eventBody"], ME)["calls"][0]["state"],
+        "alerting"
+    );
+}

@@ -76,31 +76,30 @@ async fn channel_limits_are_per_user_and_client() {
 
 #[tokio::test]
 async fn channels_expire_after_their_lifetime_unless_resubscribed() {
-    // Margins of 350 ms either side keep this stable on a loaded machine.
     let sim = Sim::builder()
-        .channel_lifetime(ms(800))
+        .channel_lifetime(ms(1_000))
         .start()
         .await
         .unwrap();
     let token = service_token(&sim).await;
     let (kept, _) = create_channel(&sim, &token).await;
     let (lapsed, _) = create_channel(&sim, &token).await;
-    tokio::time::sleep(ms(450)).await;
-    subscribe(
-        &sim,
-        &token,
-        &kept,
-        &[&format!("v2.users.{}.presence", org::DEMO_AGENT_ID)],
-    )
-    .await;
-    tokio::time::sleep(ms(450)).await;
-    assert_eq!(head_channel(&sim, &token, &lapsed).await, 404);
+    let presence = format!("v2.users.{}.presence", org::DEMO_AGENT_ID);
+    // Re-subscribe `kept` every 200 ms until `lapsed` has expired; `kept` must outlive it.
+    let deadline = std::time::Instant::now() + WAIT;
+    while head_channel(&sim, &token, &lapsed).await == 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "an untouched channel expires"
+        );
+        subscribe(&sim, &token, &kept, &[&presence]).await;
+        tokio::time::sleep(ms(200)).await;
+    }
     assert_eq!(
         head_channel(&sim, &token, &kept).await,
         200,
         "re-subscribing extended it"
     );
-    let deadline = std::time::Instant::now() + WAIT;
     while head_channel(&sim, &token, &kept).await != 404 {
         assert!(
             std::time::Instant::now() < deadline,
@@ -108,6 +107,25 @@ async fn channels_expire_after_their_lifetime_unless_resubscribed() {
         );
         tokio::time::sleep(ms(50)).await;
     }
+}
+
+#[tokio::test]
+async fn resubscribing_moves_the_reported_expiry_later() {
+    let sim = start().await;
+    let token = service_token(&sim).await;
+    let (id, _) = create_channel(&sim, &token).await;
+    let expires = |body: Value| body["entities"][0]["expires"].as_str().unwrap().to_owned();
+    let before = expires(get_json(&sim, &token, "/api/v2/notifications/channels").await);
+    tokio::time::sleep(ms(5)).await;
+    subscribe(
+        &sim,
+        &token,
+        &id,
+        &[&format!("v2.users.{}.presence", org::DEMO_AGENT_ID)],
+    )
+    .await;
+    let after = expires(get_json(&sim, &token, "/api/v2/notifications/channels").await);
+    assert!(after > before, "{after} is later than {before}");
 }
 
 #[tokio::test]
