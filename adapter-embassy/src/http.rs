@@ -2,8 +2,7 @@
 //!
 //! The framing is edge-http's (`edge_http::io`: header parsing with `httparse`, content-length,
 //! chunked and close-delimited bodies); this module adds what a REST client of Genesys Cloud
-//! needs on top: the `Authorization` header built from a secret without ever leaving it in a
-//! log line, `Retry-After` read as the session wants it, bodies that do not need one (`HEAD`,
+//! needs on top: the `Authorization` header taken as a `Secret` so it never reaches a log line, `Retry-After` read as the session wants it, bodies that do not need one (`HEAD`,
 //! `204`, `304`) left unread, and a body that does not fit the caller's buffer reported with the
 //! size it needed instead of being cut.
 //!
@@ -12,11 +11,11 @@
 
 use core::fmt;
 
-use base64::Engine;
 use edge_http::io::{Body, Error as EdgeError};
 use edge_http::{BodyType, ConnectionType, Method as EdgeMethod, RequestHeaders, ResponseHeaders};
 use embedded_io_async::{Read, Write};
 use genesys_notify_core::Duration;
+use genesys_notify_core::secret::Secret;
 use heapless::String;
 
 /// Response header slots: Genesys answers with about twenty headers (CORS, security,
@@ -26,10 +25,6 @@ pub const MAX_RESPONSE_HEADERS: usize = 40;
 /// Request header slots: host, authorization, accept, content type and length, connection,
 /// user agent, and room for the two of a WebSocket upgrade.
 const MAX_REQUEST_HEADERS: usize = 12;
-
-/// Room for the `Authorization` value: Genesys access tokens are opaque strings of about a
-/// hundred characters; 1 KiB also holds `Basic` with long client ids and secrets.
-pub const MAX_AUTHORIZATION_LEN: usize = 1_024;
 
 /// The longest `Retry-After` honoured; anything longer is clamped (a server asking for more than
 /// an hour is misbehaving, and the session retries later anyway).
@@ -63,29 +58,6 @@ impl Method {
     }
 }
 
-/// Credentials for the `Authorization` header. `Debug` never shows them.
-#[derive(Clone, Copy)]
-pub enum Authorization<'a> {
-    /// `Bearer <token>` for the API.
-    Bearer(&'a str),
-    /// `Basic base64(client_id:client_secret)` for the token endpoint.
-    Basic {
-        /// The OAuth client id.
-        user: &'a str,
-        /// The OAuth client secret.
-        password: &'a str,
-    },
-}
-
-impl fmt::Debug for Authorization<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Authorization::Bearer(_) => f.write_str("Bearer ***"),
-            Authorization::Basic { .. } => f.write_str("Basic ***"),
-        }
-    }
-}
-
 /// One request, borrowed from the caller.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
@@ -95,8 +67,9 @@ pub struct Request<'a> {
     pub host: &'a str,
     /// Origin-form target: `/api/v2/...?query`.
     pub path_and_query: &'a str,
-    /// Credentials, if the operation needs them.
-    pub authorization: Option<Authorization<'a>>,
+    /// The whole `Authorization` header value (`Bearer …`, `Basic …`), written by the core's
+    /// `request::bearer_authorization` / `basic_authorization`; `Debug` prints `***`.
+    pub authorization: Option<Secret<&'a str>>,
     /// The body and its content type.
     pub body: Option<(&'a [u8], &'a str)>,
 }
@@ -133,8 +106,6 @@ pub enum HttpError {
         /// The caller's buffer size.
         available: usize,
     },
-    /// The credentials do not fit [`MAX_AUTHORIZATION_LEN`].
-    CredentialsTooLong,
 }
 
 impl fmt::Display for HttpError {
@@ -158,10 +129,6 @@ impl fmt::Display for HttpError {
             } => write!(
                 f,
                 "the HTTP response body is larger than the {available}-byte buffer"
-            ),
-            Self::CredentialsTooLong => write!(
-                f,
-                "the credentials are longer than {MAX_AUTHORIZATION_LEN} bytes"
             ),
         }
     }
@@ -258,10 +225,6 @@ where
 }
 
 async fn send<S: Write>(io: &mut S, request: &Request<'_>) -> Result<(), HttpError> {
-    let mut authorization: String<MAX_AUTHORIZATION_LEN> = String::new();
-    if let Some(credentials) = request.authorization {
-        write_authorization(&mut authorization, credentials)?;
-    }
     let mut length: String<20> = String::new();
     let (body, content_type) = request.body.unwrap_or((&[], ""));
     fmt::Write::write_fmt(&mut length, format_args!("{}", body.len()))
@@ -276,8 +239,10 @@ async fn send<S: Write>(io: &mut S, request: &Request<'_>) -> Result<(), HttpErr
         .set("Accept", "application/json")
         .set("User-Agent", "genesys-notify-embassy")
         .set_connection_keep_alive();
-    if !authorization.is_empty() {
-        headers.headers.set("Authorization", &authorization);
+    if let Some(authorization) = &request.authorization {
+        headers
+            .headers
+            .set("Authorization", authorization.expose_secret());
     }
     if request.body.is_some() {
         headers
@@ -290,36 +255,6 @@ async fn send<S: Write>(io: &mut S, request: &Request<'_>) -> Result<(), HttpErr
         io.write_all(body).await.map_err(|_| HttpError::Io)?;
     }
     io.flush().await.map_err(|_| HttpError::Io)
-}
-
-fn write_authorization(
-    out: &mut String<MAX_AUTHORIZATION_LEN>,
-    credentials: Authorization<'_>,
-) -> Result<(), HttpError> {
-    let too_long = |_| HttpError::CredentialsTooLong;
-    match credentials {
-        Authorization::Bearer(token) => {
-            out.push_str("Bearer ").map_err(too_long)?;
-            out.push_str(token).map_err(too_long)?;
-        }
-        Authorization::Basic { user, password } => {
-            out.push_str("Basic ").map_err(too_long)?;
-            let mut plain: String<MAX_AUTHORIZATION_LEN> = String::new();
-            plain.push_str(user).map_err(too_long)?;
-            plain.push(':').map_err(too_long)?;
-            plain.push_str(password).map_err(too_long)?;
-            let mut encoded = [0u8; MAX_AUTHORIZATION_LEN];
-            let len = base64::engine::general_purpose::STANDARD
-                .encode_slice(plain.as_bytes(), &mut encoded)
-                .map_err(|_| HttpError::CredentialsTooLong)?;
-            let encoded = encoded
-                .get(..len)
-                .and_then(|e| core::str::from_utf8(e).ok())
-                .ok_or(HttpError::CredentialsTooLong)?;
-            out.push_str(encoded).map_err(too_long)?;
-        }
-    }
-    Ok(())
 }
 
 /// `Retry-After: <seconds>`; an HTTP-date or garbage gives `None` (the session backs off instead).
@@ -345,22 +280,10 @@ mod tests {
     }
 
     #[test]
-    fn basic_credentials_are_base64_of_id_colon_secret() {
-        let mut out = String::new();
-        let credentials = Authorization::Basic {
-            user: "Aladdin",
-            password: "open sesame",
-        };
-        write_authorization(&mut out, credentials).expect("fits");
-        assert_eq!(out.as_str(), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
-    }
-
-    #[test]
     fn credentials_never_show_in_debug_output() {
         extern crate std;
         use std::format;
-        let bearer = Authorization::Bearer("s3cr3t-token");
-        assert_eq!(format!("{bearer:?}"), "Bearer ***");
+        let bearer = Secret::new("Bearer s3cr3t-token");
         let request = Request {
             method: Method::Get,
             host: "api.example",

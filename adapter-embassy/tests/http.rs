@@ -4,14 +4,15 @@ mod support;
 
 use embedded_io_adapters::tokio_1::FromTokio;
 use genesys_notify_core::Duration;
-use genesys_notify_embassy::http::{self, Authorization, HttpError, Method, Request};
+use genesys_notify_core::secret::Secret;
+use genesys_notify_embassy::http::{self, HttpError, Method, Request};
 use tokio::net::TcpStream;
 
 const GET: Request<'static> = Request {
     method: Method::Get,
     host: "api.mypurecloud.test",
     path_and_query: "/api/v2/users/me",
-    authorization: Some(Authorization::Bearer("token-123")),
+    authorization: Some(Secret::new("Bearer token-123")),
     body: None,
 };
 
@@ -95,10 +96,7 @@ async fn a_body_post_sends_its_length_and_type() {
         method: Method::Post,
         host: "login.mypurecloud.test",
         path_and_query: "/oauth/token",
-        authorization: Some(Authorization::Basic {
-            user: "id",
-            password: "secret",
-        }),
+        authorization: Some(Secret::new("Basic aWQ6c2VjcmV0")),
         body: Some((
             b"grant_type=client_credentials",
             "application/x-www-form-urlencoded",

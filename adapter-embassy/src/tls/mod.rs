@@ -183,6 +183,9 @@ pub enum TlsError {
     Handshake,
     /// The socket failed or closed; retry with back-off.
     Io,
+    /// The wall clock is not set yet (no SNTP answer), so certificate validity cannot be
+    /// checked and no connection is attempted. Wait for the clock.
+    ClockUnknown,
 }
 
 impl fmt::Display for TlsError {
@@ -191,6 +194,9 @@ impl fmt::Display for TlsError {
             Self::Certificate(reason) => write!(f, "TLS certificate refused: {reason}"),
             Self::Handshake => f.write_str("the TLS handshake failed"),
             Self::Io => f.write_str("the connection failed during the TLS handshake"),
+            Self::ClockUnknown => {
+                f.write_str("the device clock is not set, so certificates cannot be checked yet")
+            }
         }
     }
 }

@@ -4,5 +4,6 @@
     reason = "each test binary uses a different subset of the helpers"
 )]
 
+pub mod net;
 pub mod pki;
 pub mod raw;
