@@ -86,6 +86,9 @@ const MAX_HOST_HEADER_LEN: usize = 260;
 /// The part of a socket's message buffer lent to the WebSocket handshake's response head.
 const WS_HANDSHAKE_HEAD_LEN: usize = 1_024;
 
+/// How long closing the sockets may take when the runner ends.
+const CLOSE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(2);
+
 /// DNS and TCP connect, together.
 const CONNECT_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(10);
 
@@ -433,6 +436,8 @@ where
             }
             // 2. Everything the application should know.
             if let Some(reason) = self.publish_events() {
+                // The session has already asked for every socket to close; let the slots do it.
+                self.wait_for_slots().await;
                 return Exit::Stopped(reason);
             }
             // 3. Sleep until the next deadline, a socket's news, or a command.
@@ -455,11 +460,28 @@ where
                             let _ = slot.commands.try_send(SlotCommand::Close(socket));
                         }
                     }
+                    self.wait_for_slots().await;
                     self.client.update(|status| status.stopped = true);
                     return Exit::Shutdown;
                 }
             }
         }
+    }
+
+    /// Waits (a bounded time) until every socket slot has finished, so that close frames go out
+    /// before [`Runner::run`] returns and drops the slots.
+    async fn wait_for_slots(&self) {
+        let all_idle = async {
+            while self
+                .shared
+                .slots
+                .iter()
+                .any(|slot| slot.socket.get().is_some())
+            {
+                self.shared.wake.wait().await;
+            }
+        };
+        let _ = with_timeout(CLOSE_TIMEOUT, all_idle).await;
     }
 
     /// Drains the session's events into the client state; the stop reason if it stopped.
