@@ -63,8 +63,8 @@ pub const HTTP_BODY_BUFFER_LEN: usize = 16 * 1024;
 pub const TRANSMIT_BUFFER_LEN: usize = 2 * 1024;
 
 /// Longest access token kept: Genesys tokens are opaque strings of about a hundred characters;
-/// this leaves room for JWT-shaped tokens of other grants.
-pub const MAX_ACCESS_TOKEN_LEN: usize = 2_048;
+/// five times that leaves room to spare without costing the task's memory kilobytes.
+pub const MAX_ACCESS_TOKEN_LEN: usize = 512;
 
 /// Room for an `Authorization` header value: `Bearer ` and the longest token, or `Basic ` and
 /// base64 of a client id and secret.
@@ -162,7 +162,7 @@ struct RestBuffers {
 }
 
 impl Buffers {
-    /// Zeroed buffers (about 95 KiB); see [`Buffers::SIZE`].
+    /// Zeroed buffers (133 KiB); see [`Buffers::SIZE`].
     pub const fn new() -> Self {
         const SOCKET: SocketBuffers = SocketBuffers {
             tcp: TcpBuffers::new(),
