@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 target=riscv32imc-unknown-none-elf
 bin=target/$target/release/genesys-notify-embassy-size-check
-section_sizes() { size -A "$bin" | awk '$1==".text"||$1==".rodata"{f+=$2} $1==".data"||$1==".bss"{r+=$2} END{print f, r}'; }
+section_sizes() { size -A "$bin" | awk '$1==".text"||$1==".rodata"{f+=$2} $1==".data"||$1==".bss"{r+=$2} END{print f+0, r+0}'; }
 cargo build --release --target "$target" --quiet
 read -r base_flash base_ram < <(section_sizes)
 cargo build --release --target "$target" --features runner --quiet

@@ -296,6 +296,26 @@ mod tests {
     }
 
     #[test]
+    fn flipping_any_bit_of_a_real_certificate_never_panics() {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut params = rcgen::CertificateParams::new(["a.example".into(), "b.example".into()])
+            .expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).expect("cert");
+        let mut der = cert.der().to_vec();
+        for at in 0..der.len() {
+            for bit in 0..8 {
+                der[at] ^= 1 << bit;
+                if let Ok(parsed) = Certificate::parse(&der) {
+                    // Whatever parsed must also iterate without trouble.
+                    assert!(parsed.dns_names().count() <= der.len());
+                }
+                der[at] ^= 1 << bit;
+            }
+        }
+    }
+
+    #[test]
     fn every_truncation_of_a_real_certificate_is_malformed() {
         let key = rcgen::KeyPair::generate().expect("key");
         let cert = rcgen::CertificateParams::new(["a.example".into()])
