@@ -38,6 +38,7 @@ use heapless::{String, Vec};
 use rand_core::{CryptoRng, RngCore};
 
 use crate::client::{ClientState, Command};
+use crate::fmt::report;
 use crate::http::{self, HttpError};
 use crate::net::{Duplex, Network, Split, TcpBuffers};
 use crate::tls::{self, TlsBuffers, TlsError, TrustAnchors, UnixTime};
@@ -503,12 +504,19 @@ where
                     status.activity = activity;
                     status.stale = stale;
                 }),
-                SessionEvent::Health(health) => self.client.update(|status| status.health = health),
+                SessionEvent::Health(health) => {
+                    report!(info, "health: ", health);
+                    self.client.update(|status| status.health = health);
+                }
+                SessionEvent::Diagnosis(diagnosis) => report!(warn, "", diagnosis),
+                SessionEvent::Notice(notice) => report!(info, "", notice),
+                SessionEvent::BufferTooSmall(error) => report!(error, "transmit buffer: ", error),
                 SessionEvent::Connection(info) => self.client.update(|status| {
                     status.live = info.live;
                     status.reconnects = info.reconnects;
                 }),
                 SessionEvent::Stopped(reason) => {
+                    report!(error, "stopped: ", reason);
                     self.client.update(|status| status.stopped = true);
                     return Some(reason);
                 }
@@ -738,6 +746,7 @@ where
         Ok(stream) => Ok(stream),
         Err(TlsError::Io) => Err(Transport::Closed),
         Err(failure) => {
+            report!(warn, "TLS: ", failure);
             shared.tls_failure.set(Some(failure));
             Err(Transport::Tls)
         }
