@@ -11,9 +11,10 @@
 //!   selects over the socket's next message and the driver's commands (send, close), handing
 //!   every frame straight to the session and waking the driver to drain what that caused.
 //!
-//! REST requests run one at a time on a connection opened for the request: the session issues a
-//! handful per (re)connection, and one TLS context fewer is worth more on a device than the
-//! handshake it would save.
+//! REST requests run one at a time, inside the driver, on a connection opened for the request:
+//! the session issues a handful per (re)connection, and one TLS context fewer is worth more on a
+//! device than the handshake keep-alive would save. While one runs the sockets keep reading, but
+//! the session's timers wait for it (at most the connect, TLS and exchange timeouts together).
 
 use core::cell::{Cell, RefCell};
 use core::fmt::Write as _;
@@ -93,7 +94,7 @@ const CLOSE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(
 /// DNS and TCP connect, together.
 const CONNECT_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(10);
 
-/// The TLS handshake: RSA-2048 verification takes a few hundred milliseconds on a 160 MHz core.
+/// The TLS handshake, generously: every signature is checked in software on the device's core.
 const TLS_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(15);
 
 /// One REST exchange or WebSocket upgrade, after the connection is up.
@@ -314,7 +315,9 @@ where
         })
     }
 
-    /// Runs the session until it stops for good or the application asks to shut down.
+    /// Runs the session until it stops for good or the application asks to shut down, then
+    /// closes the sockets (waiting briefly for their close frames) and returns. Call it once: a
+    /// stopped session does not start again; make a new runner with new credentials instead.
     pub async fn run(&mut self) -> Exit {
         let Self {
             network,

@@ -15,8 +15,12 @@
 //!
 //! Algorithms: ECDSA P-256 always; P-384 with the `p384` feature; RSA (PKCS#1 v1.5 in
 //! certificates, PSS in the handshake) with the `rsa` feature, which links `alloc` because the
-//! `rsa` crate computes with heap-backed big integers. Genesys' API hosts are commonly served
-//! with RSA chains, so a device meant for the real cloud enables `rsa`.
+//! `rsa` crate computes with heap-backed big integers. Many public CAs still issue RSA chains:
+//! check the chain of the region's hosts and enable `rsa` (or `p384`) if it needs them.
+//!
+//! Not checked (as with embedded-tls's own verifier): key usage, extended key usage, path length
+//! and name constraints, and revocation. The trust store should hold only the roots the
+//! Genesys hosts actually chain to.
 //!
 //! There is deliberately no way to turn verification off.
 
