@@ -10,14 +10,15 @@ use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use genesys_notify_core::Duration;
 use genesys_notify_core::agent::Activity;
 use genesys_notify_core::light::Health;
-use genesys_notify_core::region::Environment;
+use genesys_notify_core::region::{Environment, Region};
 use genesys_notify_core::secret::Secret;
+use genesys_notify_embassy::Network;
 use genesys_notify_embassy::tls::{CertificateError, TlsError};
 use genesys_notify_embassy::{
     Buffers, Client, ClientState, Credentials, Exit, Runner, Status, TrustAnchors,
 };
 use genesys_sim::{Disconnect, Failure, Operation, Sim, org};
-use support::net::{HostClock, TokioNetwork};
+use support::net::{HostClock, Redirect, TokioNetwork};
 
 /// The simulator's heartbeat, and the session's expectation of it: short, so that a stall is
 /// noticed within a second or two of real time.
@@ -65,9 +66,25 @@ where
     F: FnOnce(Client<'static, NoopRawMutex>) -> Fut,
     Fut: Future<Output = ()>,
 {
+    let environment = Environment::parse(&sim.base_url()).expect("the sim's base URL");
+    drive_on(TokioNetwork, environment, roots, clock, script).await
+}
+
+/// [`drive`], over `network` and in `environment`.
+async fn drive_on<N, F, Fut>(
+    network: N,
+    environment: Environment,
+    roots: &[&[u8]],
+    clock: HostClock,
+    script: F,
+) -> Exit
+where
+    N: Network,
+    F: FnOnce(Client<'static, NoopRawMutex>) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let state: &'static ClientState<NoopRawMutex> = Box::leak(Box::new(ClientState::new()));
     let buffers: &mut Buffers = Box::leak(Box::new(Buffers::new()));
-    let environment = Environment::parse(&sim.base_url()).expect("the sim's base URL");
     let trust = TrustAnchors::new(roots).expect("trust store");
     let credentials = Credentials::ClientCredentials {
         client_id: org::DEMO_CLIENT_ID,
@@ -75,7 +92,7 @@ where
     };
     let interval = Duration::from_millis(HEARTBEAT.as_millis() as u64);
     let mut runner: Runner<'_, _, _, _, _, 1> = Runner::new(
-        TokioNetwork,
+        network,
         environment,
         credentials,
         trust,
@@ -438,4 +455,30 @@ async fn no_connection_is_tried_before_the_clock_is_set() {
     // Shifted before 1970 the host clock reads as unset, like a device before its first SNTP.
     let status = refusal_with_clock_shifted_by(-60 * YEAR_SECS).await;
     assert_eq!(status.last_tls_error, Some(TlsError::ClockUnknown));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_for_another_name_is_refused() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    // The simulator's certificate names `localhost`; a DNS answer that sends the cloud's name
+    // to it must not be believed.
+    let redirect = Redirect {
+        port: sim.addr().port(),
+    };
+    let cloud = Environment::Cloud(Region::UsEast1);
+    let log = sim.log();
+    drive_on(redirect, cloud, &[&ca], RIGHT_CLOCK, |client| async move {
+        let status = until(&client, "a TLS refusal", |s| s.last_tls_error.is_some()).await;
+        assert_eq!(
+            status.last_tls_error,
+            Some(TlsError::Certificate(CertificateError::NameMismatch))
+        );
+        assert!(
+            log.requests_for(Operation::Token).is_empty(),
+            "nothing sent to the wrong name"
+        );
+    })
+    .await;
+    sim.shutdown().await;
 }

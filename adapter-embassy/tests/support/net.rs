@@ -32,6 +32,24 @@ impl Network for TokioNetwork {
     }
 }
 
+/// Connects every host name to one port of 127.0.0.1: plays a DNS answer pointing elsewhere.
+pub struct Redirect {
+    pub port: u16,
+}
+
+impl Network for Redirect {
+    type Connection<'b> = TokioConnection;
+
+    async fn connect<'b>(
+        &'b self,
+        _host: &str,
+        _port: u16,
+        buffers: &'b mut TcpBuffers,
+    ) -> Result<TokioConnection, Transport> {
+        TokioNetwork.connect("127.0.0.1", self.port, buffers).await
+    }
+}
+
 impl ErrorType for TokioConnection {
     type Error = std::io::Error;
 }
