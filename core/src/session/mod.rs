@@ -40,6 +40,7 @@
 //! | `token_revoked` / `no_longer_subscribed` | fetch a token / subscribe again and resync |
 //! | frame too large / not a notification | resync / count and ignore it ([`Notice`]) |
 //! | `connectUri` on a foreign host | stop without sending anything there ([`StopReason::ForeignConnectUri`]) |
+//! | the driver reports no outcome within [`ANSWER_TIMEOUT`] | as if the transmit had timed out |
 //!
 //! Every gap in the stream marks the agents stale until the resync after it completes; a clean
 //! rollover has no gap and never does. [`Session::health`] summarises it for the light:
@@ -235,6 +236,14 @@ pub const MAX_REQUESTS: usize = 2 + RESYNC_CONCURRENCY;
 /// input; each entry costs about a kilobyte (a [`Diagnosis`] names topics and permissions).
 pub const REPORT_QUEUE_CAPACITY: usize = 3;
 
+/// How long the session waits for the driver to report the outcome of a transmit (a token
+/// fetch, a request, a connect) before treating it as a timeout.
+///
+/// Drivers should time out much sooner themselves (their HTTP and WebSocket clients do); this
+/// only keeps a driver that loses an outcome from wedging the session forever. Why 60 s: far
+/// beyond any TLS handshake or REST answer over a slow Wi-Fi link.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Sockets waiting to be closed: at most one per link slot, plus one being replaced.
 const MAX_PENDING_CLOSES: usize = 4;
 
@@ -266,7 +275,7 @@ struct Stop {
 /// The notification session for up to `AGENTS` agents.
 ///
 /// `AGENTS` is a capacity: a desk light uses `Session<1>`, a gateway `Session<64>`. One session
-/// for one agent is under 8 KiB — 6.6 KiB on a 64-bit host, checked at build time on every
+/// for one agent is under 8 KiB — 6.5 KiB (6 672 bytes) on a 64-bit host, checked at build time on every
 /// target — plus the caller's transmit buffer (2 KiB is plenty for one agent;
 /// [`SessionEvent::BufferTooSmall`] says when it is not). Each further agent adds about 560 bytes.
 ///
@@ -385,13 +394,23 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if self.stop.is_some() {
             return;
         }
+        if self.token.overdue(now) {
+            self.handle_token_failure(now, TokenFailure::Transport(Transport::Timeout));
+        }
         self.token.handle_timeout(now);
+        let mut overdue: heapless::Vec<RequestId, MAX_REQUESTS> = heapless::Vec::new();
         for pending in self.requests.iter_mut() {
-            if let Attempt::Waiting { until } = pending.attempt
-                && now >= until
-            {
-                pending.attempt = Attempt::Ready;
+            match pending.attempt {
+                Attempt::Waiting { until } if now >= until => pending.attempt = Attempt::Ready,
+                Attempt::Sent { id, since, .. } if now >= since + ANSWER_TIMEOUT => {
+                    // Cannot fail: at most one entry per request.
+                    let _ = overdue.push(id);
+                }
+                _ => {}
             }
+        }
+        for id in overdue {
+            self.handle_request_failed(now, id, Transport::Timeout);
         }
         for slot in Slot::BOTH {
             self.link_timeout(slot, now);
@@ -413,7 +432,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
     /// Getting a token failed. Refusals stop the session ([`Health::AuthFailed`]); 429 waits
     /// `Retry-After`; server and transport errors back off and try again.
     pub fn handle_token_failure(&mut self, now: Instant, failure: TokenFailure<'_>) {
-        if self.stop.is_some() || !matches!(self.token.fetch, Fetch::InFlight(_)) {
+        if self.stop.is_some() || !self.token.in_flight() {
             return;
         }
         let diagnosis = match failure {
@@ -732,7 +751,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if self.stop.is_some() {
             return None;
         }
-        if let Some(reason) = self.token.take_wanted() {
+        if let Some(reason) = self.token.take_wanted(now) {
             return Some(Transmit::FetchToken { reason });
         }
         self.schedule_resync_reads();
@@ -742,7 +761,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
             match self.link(slot).phase {
                 Phase::Connecting {
                     socket,
-                    announced: false,
+                    since: None,
                 } => {
                     let _ = candidates.push(Candidate::Connect { slot, socket });
                 }
@@ -825,9 +844,12 @@ impl<const AGENTS: usize> Session<AGENTS> {
         }
         let mut next = self.token.poll_timeout();
         for pending in &self.requests {
-            if let Attempt::Waiting { until } = pending.attempt {
-                next = earliest(next, Some(until));
-            }
+            let deadline = match pending.attempt {
+                Attempt::Waiting { until } => Some(until),
+                Attempt::Sent { since, .. } => Some(since + ANSWER_TIMEOUT),
+                Attempt::Ready => None,
+            };
+            next = earliest(next, deadline);
         }
         for slot in Slot::BOTH {
             next = earliest(next, self.link_deadline(slot));
