@@ -75,9 +75,9 @@ const AUTHORIZATION_BUFFER_LEN: usize = MAX_ACCESS_TOKEN_LEN + 16;
 /// Room for the token request (path and form body).
 const TOKEN_REQUEST_BUFFER_LEN: usize = 256;
 
-/// The longest frame the session sends on a socket: `{"message":"ping"}` today; room for a
-/// subscribe frame with a few topics.
-const MAX_SOCKET_SEND_LEN: usize = 512;
+/// The longest frame the session sends on a socket: `{"message":"ping"}` (18 bytes) is the
+/// only one today; a subscribe frame for one agent's combined topic (about 175 bytes) fits too.
+const MAX_SOCKET_SEND_LEN: usize = 256;
 
 /// Commands waiting for one socket slot: a send and a close at most in practice.
 const SLOT_QUEUE_LEN: usize = 4;
