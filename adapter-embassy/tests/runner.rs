@@ -18,7 +18,7 @@ use genesys_notify_embassy::{
     Buffers, Client, ClientState, Credentials, Exit, Runner, Status, TrustAnchors,
 };
 use genesys_sim::{Disconnect, Failure, Operation, Sim, org};
-use support::net::{HostClock, Redirect, TokioNetwork};
+use support::net::{HostClock, Recording, Redirect, TokioNetwork};
 
 /// The simulator's heartbeat, and the session's expectation of it: short, so that a stall is
 /// noticed within a second or two of real time.
@@ -481,4 +481,78 @@ async fn a_certificate_for_another_name_is_refused() {
     })
     .await;
     sim.shutdown().await;
+}
+
+/// Every log line of the test binary, at every level (embedded-tls's included).
+struct Recorder(std::sync::Mutex<Vec<String>>);
+
+impl log::Log for Recorder {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if let Ok(mut lines) = self.0.lock() {
+            lines.push(format!("{} {}", record.target(), record.args()));
+        }
+    }
+    fn flush(&self) {}
+}
+
+static RECORDER: Recorder = Recorder(std::sync::Mutex::new(Vec::new()));
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_the_log() {
+    let _ = log::set_logger(&RECORDER);
+    log::set_max_level(log::LevelFilter::Trace);
+    // Plain HTTP, so that the test can read the tokens the runner was given off the wire.
+    let sim = Sim::builder()
+        .heartbeat_interval(HEARTBEAT)
+        .start()
+        .await
+        .expect("the simulator starts");
+    let unused_root = support::pki::Authority::root("Unused Root", support::pki::Algorithm::P256);
+    let recording = Recording::default();
+    let received = recording.received.clone();
+    let faults = sim.faults();
+    // A refused token and a dropped socket make the runner log diagnoses and notices too.
+    faults.fail_next(Operation::CreateChannel, 1, Failure::Unauthorized);
+    let environment = Environment::parse(&sim.base_url()).expect("the sim's base URL");
+    drive_on(
+        recording,
+        environment,
+        &[&unused_root.der()],
+        RIGHT_CLOCK,
+        |client| async move {
+            until(&client, "live", |s| s.health == Health::Live).await;
+            faults.drop_all_sockets(Disconnect::Reset);
+            until(&client, "live again", |s| {
+                s.reconnects > 0 && s.health == Health::Live
+            })
+            .await;
+        },
+    )
+    .await;
+    sim.shutdown().await;
+
+    let wire = String::from_utf8_lossy(&received.lock().expect("received bytes")).into_owned();
+    let tokens: Vec<&str> = wire
+        .split("\"access_token\":\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert_eq!(tokens.len(), 2, "the first token and its refresh");
+    let lines = RECORDER.0.lock().expect("log lines").clone();
+    assert!(
+        lines.iter().any(|l| l.contains("health")),
+        "the runner logged nothing"
+    );
+    for line in &lines {
+        assert!(
+            !line.contains(org::DEMO_CLIENT_SECRET),
+            "client secret in the log: {line}"
+        );
+        for token in &tokens {
+            assert!(!line.contains(token), "a token in the log: {line}");
+        }
+    }
 }
