@@ -22,7 +22,7 @@ use support::net::{HostClock, Recording, Redirect, TokioNetwork};
 
 /// The simulator's heartbeat, and the session's expectation of it: short, so that a stall is
 /// noticed within a second or two of real time.
-const HEARTBEAT: StdDuration = StdDuration::from_millis(200);
+const HEARTBEAT: StdDuration = StdDuration::from_millis(300);
 
 /// The longest any step of a scenario may take before the test fails.
 const PATIENCE: StdDuration = StdDuration::from_secs(20);
