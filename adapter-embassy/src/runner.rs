@@ -239,6 +239,10 @@ impl Slot {
 }
 
 /// What the driver and the socket slots share while [`Runner::run`] runs.
+///
+/// Everything runs on one executor, and no `RefCell` borrow is ever held across an `.await`:
+/// each `handle_*`/`poll_*` call borrows the session for that call alone, so two borrows never
+/// meet.
 struct Shared<'r, R, const AGENTS: usize> {
     session: &'r RefCell<Session<AGENTS>>,
     rng: &'r RefCell<R>,
