@@ -17,7 +17,7 @@ use genesys_notify_embassy::tls::{CertificateError, TlsError};
 use genesys_notify_embassy::{
     Buffers, Client, ClientState, Credentials, Exit, Runner, Status, TrustAnchors,
 };
-use genesys_sim::{Disconnect, Failure, Operation, Sim, org};
+use genesys_sim::{Disconnect, Failure, Malformed, Operation, Sim, org};
 use support::net::{HostClock, Recording, Redirect, TokioNetwork};
 
 /// The simulator's heartbeat, and the session's expectation of it: short, so that a stall is
@@ -555,4 +555,42 @@ async fn no_secret_reaches_the_log() {
             assert!(!line.contains(token), "a token in the log: {line}");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_split_into_small_segments_and_malformed_frames_do_not_derail_it() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    let sim_ref = &sim;
+    let agent = sim.agent(org::DEMO_AGENT_ID);
+    drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        until(&client, "live", |s| s.health == Health::Live).await;
+        let channel = sim_ref.channels().remove(0).id;
+        let faults = sim_ref.faults();
+        assert!(faults.split_frames(&channel, 7));
+        for kind in [
+            Malformed::TruncatedJson,
+            Malformed::NotJson,
+            Malformed::NotAnObject,
+            Malformed::MissingTopicName,
+            Malformed::Binary,
+            Malformed::InvalidUtf8,
+        ] {
+            assert!(faults.send_malformed(&channel, kind));
+        }
+        let call = agent.ring();
+        until(&client, "ringing, through 7-byte segments", |s| {
+            s.activity == Activity::Alerting
+        })
+        .await;
+        call.answer();
+        until(&client, "on the call", |s| s.activity == Activity::OnCall).await;
+        assert_eq!(
+            client.status().reconnects,
+            0,
+            "the socket survived all of it"
+        );
+    })
+    .await;
+    sim.shutdown().await;
 }
