@@ -103,6 +103,18 @@
 //! | Missing scope → 403 `not.authorized`; `X` satisfies `X:readonly` | \[guess\] |
 //! | Scopes per operation: `notifications`; `users:readonly`/`user-basic-info`; `routing:readonly`; `presence:readonly`; `conversations:readonly` | \[guess\] |
 //! | `DELETE …/subscriptions` answers 204 | \[guess\] |
+//! | `muted` appears on call legs only (the SDK models of other media have none) | \[doc\] |
+//! | Presence definition ids: `Available`'s is from a real capture, the others are the simulator's own | \[guess\] |
+//! | `GET /api/v2/conversations` entries: the event body plus `startTime` and `selfUri` | \[guess\] |
+//! | A revoked token gets 401 `bad.credentials` | \[guess\] |
+//! | REST reads of another user's presence/routing need no permission beyond the scope | \[guess\] |
+//!
+//! ## Not simulated
+//!
+//! Separate `login.`/`api.`/`streaming.` hosts and regions (one loopback port serves all); the
+//! general rate limit (inject 429s instead); topics other than the five user topics above;
+//! `v2.system.no_longer_subscribed` / `v2.system.token_revoked` / `v2.subscription.updated`;
+//! HIPAA idle expiry of tokens; PKCE, implicit and SAML2 grants; paging of list responses.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -197,6 +209,13 @@ impl SimBuilder {
     /// Default lifetime of issued tokens (default 24 h; clients can set their own).
     pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
         self.timing.token_lifetime = lifetime;
+        self
+    }
+
+    /// Sends every socket `v2.system.socket_closing` this long after it connects, then closes it
+    /// after the lead (default: never), so long runs exercise socket rollover without a script.
+    pub fn maintenance_after(mut self, age: Duration) -> Self {
+        self.timing.maintenance_after = Some(age);
         self
     }
 

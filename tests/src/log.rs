@@ -4,8 +4,8 @@
 //! a subscription sent twice. The simulator sees all of that from the other side, so it records
 //! every request (method, URI, headers) and every WebSocket frame in both directions.
 //!
-//! Secrets are never stored: `Authorization` values and any issued token found in a URI are
-//! replaced by `***` before recording. A token found in a URI still marks the record
+//! Secrets are never stored: `Authorization` values and any issued token found in a URI, a header
+//! or a client's frame are replaced by `***` before recording. A token found in a URI still marks the record
 //! ([`RequestRecord::token_in_url`]) so tests can flag the leak.
 
 use std::collections::VecDeque;

@@ -29,7 +29,10 @@ use crate::socket::SocketCommand;
 pub const MAX_CHANNELS_PER_OWNER: usize = 20;
 
 /// The simulator's clocks: every interval the protocol has, each shortenable to milliseconds.
+/// Start from `Timing::default()` (Genesys' own values) and change fields, or use the
+/// [`crate::SimBuilder`] methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Timing {
     /// Time between `WebSocket Heartbeat` frames (Genesys: about 30 s).
     pub heartbeat_interval: Duration,
@@ -39,6 +42,10 @@ pub struct Timing {
     pub socket_closing_lead: Duration,
     /// Lifetime of issued tokens unless the client sets its own (Genesys default: 24 h).
     pub token_lifetime: Duration,
+    /// When set, every socket is sent `v2.system.socket_closing` this long after it connects (and
+    /// closed [`Timing::socket_closing_lead`] later), like a maintenance rollover. Off by default:
+    /// Genesys gives no schedule.
+    pub maintenance_after: Option<Duration>,
 }
 
 impl Default for Timing {
@@ -48,6 +55,7 @@ impl Default for Timing {
             channel_lifetime: Duration::from_secs(24 * 60 * 60),
             socket_closing_lead: Duration::from_secs(60),
             token_lifetime: Duration::from_secs(24 * 60 * 60),
+            maintenance_after: None,
         }
     }
 }
@@ -282,6 +290,27 @@ impl Shared {
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
             changed: &self.changed,
         }
+    }
+
+    /// Every issued access and refresh token, for redaction.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state
+            .tokens
+            .keys()
+            .chain(state.refresh_tokens.keys())
+            .cloned()
+            .collect()
+    }
+
+    /// `text` with every issued token replaced by `***`.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.secrets().iter().fold(text.to_owned(), |t, secret| {
+            t.replace(secret.as_str(), crate::log::REDACTED)
+        })
     }
 
     /// Waits until `condition` holds for the state; `false` when `within` passes first.
