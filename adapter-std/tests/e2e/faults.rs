@@ -9,7 +9,7 @@ use genesys_notify::core::light::Health;
 use genesys_sim::org::{DEMO_AGENT_ID, DEMO_CLIENT_ID};
 use genesys_sim::{Failure, Malformed, Operation, Presence};
 
-use crate::support::{HEARTBEAT, Watch, client, sim};
+use crate::support::{HEARTBEAT, SILENCE_TOLERANCE, Watch, client, sim};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_401_fetches_a_new_token_once_and_carries_on() {
@@ -130,7 +130,7 @@ async fn silent_heartbeats_are_checked_with_a_ping_not_a_reconnect() {
     let mut watch = Watch::start(client(&sim));
     let channel = watch.live().await;
     assert!(sim.faults().stop_heartbeats(&channel));
-    watch.collect_for(HEARTBEAT * 6).await;
+    watch.collect_for(SILENCE_TOLERANCE * 2).await;
     let pings = sim
         .log()
         .frames_received()

@@ -14,6 +14,9 @@ use genesys_sim::{Sim, SimBuilder};
 /// The simulator's heartbeat interval in these tests.
 pub const HEARTBEAT: Duration = Duration::from_millis(200);
 
+/// How long the client tolerates silence before it pings.
+pub const SILENCE_TOLERANCE: Duration = Duration::from_millis(1500);
+
 /// The longest any single expectation may take before the test fails.
 pub const PATIENCE: Duration = Duration::from_secs(15);
 
@@ -32,7 +35,10 @@ pub fn client(sim: &Sim) -> ClientBuilder {
         ))
         .agent(DEMO_AGENT_ID)
         .heartbeat_interval(HEARTBEAT)
-        .pong_timeout(Duration::from_millis(400))
+        // Generous against the 200 ms heartbeat: a loaded CI machine must not look like a
+        // silent socket, or tests of planned changes would see unplanned reconnections.
+        .heartbeat_timeout(SILENCE_TOLERANCE)
+        .pong_timeout(Duration::from_secs(1))
         .backoff(Duration::from_millis(20), Duration::from_millis(200))
 }
 
