@@ -9,5 +9,6 @@
 mod faults;
 mod lifecycle;
 mod secrets;
+mod stall;
 mod support;
 mod tls;

@@ -27,7 +27,11 @@ pub fn sim() -> SimBuilder {
 
 /// A client for the demo agent with the demo client credentials, tuned to the short intervals.
 pub fn client(sim: &Sim) -> ClientBuilder {
-    let environment = Environment::parse(&sim.base_url()).expect("the simulator's base URL");
+    client_at(Environment::parse(&sim.base_url()).expect("the simulator's base URL"))
+}
+
+/// [`client`]'s settings, for a simulator reached at `environment` (through a proxy).
+pub fn client_at(environment: Environment) -> ClientBuilder {
     ClientBuilder::new(environment)
         .token_provider(ClientCredentials::new(
             DEMO_CLIENT_ID,
