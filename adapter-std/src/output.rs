@@ -68,7 +68,7 @@ pub fn action_name(action: Action) -> &'static str {
 }
 
 /// The fields describing a diagnosis: `message` (the sentence for a person), `action`,
-/// `retry_after_secs` for [`Action::RetryAfter`], `step`, and `status`, `code`,
+/// `retry_after_secs` for [`Action::RetryAfter`], `step`, and `http_status`, `code`,
 /// `missing` when known.
 pub fn diagnosis_fields(diagnosis: &Diagnosis) -> Map<String, Value> {
     let mut fields = Map::new();
@@ -79,7 +79,7 @@ pub fn diagnosis_fields(diagnosis: &Diagnosis) -> Map<String, Value> {
     }
     fields.insert("step".into(), json!(diagnosis.step().to_string()));
     if let Some(status) = diagnosis.status() {
-        fields.insert("status".into(), json!(status));
+        fields.insert("http_status".into(), json!(status));
     }
     if let Some(code) = diagnosis.code() {
         fields.insert("code".into(), json!(code));

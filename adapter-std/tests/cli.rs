@@ -321,3 +321,49 @@ fn topics_refuses_wildcards_and_system_topics_with_exit_one() {
     assert!(report.contains("wildcard"), "{report}");
     assert!(report.contains("arrive unasked"), "{report}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_bisects_a_refused_batch_to_the_topic_at_fault() {
+    let sim = Sim::builder().start().await.expect("the simulator starts");
+    // The whole batch is refused, then the first half (the agent's conversations topic) alone.
+    sim.faults().fail_next(
+        genesys_sim::Operation::ReplaceSubscriptions,
+        2,
+        genesys_sim::Failure::Forbidden,
+    );
+    let base = sim.base_url();
+    let output = genesys_notify_async(
+        &[
+            "doctor",
+            "--environment",
+            &base,
+            "--user",
+            DEMO_AGENT_ID,
+            "--json",
+        ],
+        &CLIENT,
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    let lines = json_lines(&output);
+    let culprit = format!("topic v2.users.{DEMO_AGENT_ID}.conversations");
+    assert!(
+        lines.iter().any(|l| l["check"] == culprit.as_str()
+            && l["status"] == "fail"
+            && l["status"] != "ok"),
+        "{lines:#?}"
+    );
+    let named: Vec<&Value> = lines
+        .iter()
+        .filter(|l| {
+            l["check"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("topic v2."))
+        })
+        .collect();
+    assert_eq!(
+        named.len(),
+        1,
+        "only the topic at fault is named: {named:#?}"
+    );
+}

@@ -102,7 +102,10 @@ impl Report {
             line.insert("check".into(), json!(check));
             line.insert("status".into(), json!(verdict.as_str()));
             line.insert("message".into(), json!(message));
-            line.extend(extra);
+            for (key, value) in extra {
+                // The diagnosis' fields add detail; they never replace the verdict.
+                line.entry(key).or_insert(value);
+            }
             println!("{}", Value::Object(line));
         } else {
             println!("{:<8} {check}: {message}", verdict.as_str().to_uppercase());
