@@ -37,6 +37,18 @@ If several are set: a refresh token wins, then GENESYS_TOKEN, then client creden
 The token is sent only as 'Authorization: Bearer' on REST calls: never in a URL, and the
 notification socket needs none.";
 
+/// The JSON lines of `watch --json`, as printed in `watch --help`.
+const WATCH_JSON_HELP: &str = "\
+JSON lines (--json), one per item:
+  {\"kind\":\"event\", \"topic\":…, \"event\":<conversation|presence|routing_status|heartbeat|…>}
+  {\"kind\":\"agent\", \"user\":…, \"activity\":<on_call|held|wrap_up|available|…>, \"stale\":bool}
+  {\"kind\":\"connection\", \"health\":<connecting|live|stale|auth_failed|forbidden|unreachable>,
+   \"channel\":…, \"live\":bool, \"reconnects\":n, \"expires_in_secs\":n,
+   \"last_heartbeat_secs_ago\":n, \"notice\":… (when the socket had something to say)}
+  {\"kind\":\"diagnosis\", \"message\":<what happened and what to do>,
+   \"action\":<backoff|retry_after|refresh_token|recreate_channel|stop>, \"step\":…,
+   \"http_status\":n, \"code\":…, \"missing\":[…], \"stopped\":true (on the last line, if it stopped)}";
+
 /// Watch Genesys Cloud real-time notifications, diagnose why they fail, and drive a desk
 /// light that shows what an agent is doing.
 #[derive(Debug, Parser)]
@@ -60,7 +72,7 @@ pub enum Command {
     #[command(after_help = EXIT_CODES)]
     Demo(DemoArgs),
     /// Connect to Genesys Cloud and watch notifications for agents or topics.
-    #[command(after_help = format!("{CREDENTIALS_HELP}\n\n{EXIT_CODES}"))]
+    #[command(after_help = format!("{WATCH_JSON_HELP}\n\n{CREDENTIALS_HELP}\n\n{EXIT_CODES}"))]
     Watch(WatchArgs),
     /// Find out why notifications fail (403 or 401 on channels or subscriptions), with a fix
     /// for each problem found.
