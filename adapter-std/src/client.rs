@@ -38,6 +38,7 @@ use crate::{Environment, SecretString, tls};
 ///
 /// Each agent takes three of the 1 000 topics a channel may hold (conversations, presence,
 /// routing status), so 333 agents fill one channel; a larger fleet needs several clients.
+/// The session sized for them is about 190 KB, kept on the heap.
 pub const MAX_AGENTS: usize = 333;
 
 /// How many items may wait for the consumer before the runner waits too.
