@@ -62,12 +62,24 @@ impl View {
 
     /// Shows one item. An error means stdout is gone (a closed pipe): stop.
     pub fn show(&mut self, item: &Item) -> std::io::Result<()> {
+        // Text lines report connection changes, not every heartbeat's clock.
+        let mut connection_changed = false;
         match item {
             Item::Agent(update) if self.light_user.as_deref() == Some(&update.user_id) => {
                 self.activity = update.activity;
             }
             Item::Connection(update) => {
                 self.health = update.health;
+                connection_changed = update.notice.is_some()
+                    || self.connection.as_ref().is_none_or(|last| {
+                        (last.health, &last.channel_id, last.live, last.reconnects)
+                            != (
+                                update.health,
+                                &update.channel_id,
+                                update.live,
+                                update.reconnects,
+                            )
+                    });
                 self.connection = Some(update.clone());
             }
             Item::Diagnosis(d) => self.last_diagnosis = Some(d.to_string()),
@@ -78,7 +90,9 @@ impl View {
         match &mut self.mode {
             Mode::Json => writeln!(out, "{}", item.to_json_line())?,
             Mode::Text => {
-                if let Some(line) = text_line(item) {
+                if let Some(line) = text_line(item)
+                    && (!matches!(item, Item::Connection(_)) || connection_changed)
+                {
                     writeln!(out, "{line}")?;
                 }
             }
