@@ -12,8 +12,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod button;
+pub mod button;
 pub mod config;
 pub mod console;
 pub mod indicator;
+pub mod network;
 pub mod render;
 pub mod sntp;
