@@ -65,7 +65,7 @@ pub struct Indicator {
 
 impl Indicator {
     /// A light that just booted; `configured` says whether every required setting is there.
-    pub fn new(configured: bool) -> Self {
+    pub const fn new(configured: bool) -> Self {
         Indicator {
             configured,
             network: Network::Joining,

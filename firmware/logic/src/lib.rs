@@ -13,7 +13,6 @@
 #![warn(missing_docs)]
 
 pub mod button;
-pub mod button;
 pub mod config;
 pub mod console;
 pub mod indicator;
