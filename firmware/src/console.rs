@@ -48,12 +48,12 @@ pub async fn run(
     let mut usb_bytes = [0u8; 64];
     let mut uart_bytes = [0u8; 64];
     loop {
-        let (lines, bytes) = match select(usb.read(&mut usb_bytes), uart.read_async(&mut uart_bytes)).await
-        {
-            Either::First(Ok(n)) => (&mut usb_lines, usb_bytes.get(..n).unwrap_or_default()),
-            Either::Second(Ok(n)) => (&mut uart_lines, uart_bytes.get(..n).unwrap_or_default()),
-            Either::First(Err(_)) | Either::Second(Err(_)) => continue,
-        };
+        let (lines, bytes) =
+            match select(usb.read(&mut usb_bytes), uart.read_async(&mut uart_bytes)).await {
+                Either::First(Ok(n)) => (&mut usb_lines, usb_bytes.get(..n).unwrap_or_default()),
+                Either::Second(Ok(n)) => (&mut uart_lines, uart_bytes.get(..n).unwrap_or_default()),
+                Either::First(Err(_)) | Either::Second(Err(_)) => continue,
+            };
         for &byte in bytes {
             if let Some(line) = lines.push(byte) {
                 let effect = match console::parse(line) {

@@ -106,7 +106,10 @@ async fn main(spawner: Spawner) -> ! {
         .into_async();
     spawner.spawn(console::run(usb, uart, config.clone(), store).expect("spawned once"));
 
-    let boot_button = Input::new(peripherals.GPIO9, InputConfig::default().with_pull(Pull::Up));
+    let boot_button = Input::new(
+        peripherals.GPIO9,
+        InputConfig::default().with_pull(Pull::Up),
+    );
     spawner.spawn(button::run(boot_button, store).expect("spawned once"));
 
     if !configured {
@@ -122,7 +125,9 @@ async fn main(spawner: Spawner) -> ! {
         AuthenticationMethodConfig::Open
     } else {
         AuthenticationMethodConfig::Wpa2Personal(
-            password.try_into().expect("the password was validated at 8-64 bytes"),
+            password
+                .try_into()
+                .expect("the password was validated at 8-64 bytes"),
         )
     };
     let station = StationConfig::default()
@@ -149,8 +154,12 @@ async fn main(spawner: Spawner) -> ! {
     spawner.spawn(wifi::net(runner).expect("spawned once"));
     spawner.spawn(wifi::run(controller, stack, seed(&rng)).expect("spawned once"));
     spawner.spawn(
-        time::run(stack, config.time_server().try_into().unwrap_or_default(), seed(&rng))
-            .expect("spawned once"),
+        time::run(
+            stack,
+            config.time_server().try_into().unwrap_or_default(),
+            seed(&rng),
+        )
+        .expect("spawned once"),
     );
 
     halt().await

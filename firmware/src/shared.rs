@@ -43,18 +43,17 @@ pub struct Shared {
     pub render: RenderSettings,
 }
 
-static SHARED: Mutex<CriticalSectionRawMutex, RefCell<Shared>> =
-    Mutex::new(RefCell::new(Shared {
-        indicator: Indicator::new(false),
-        clock: WallClock::new(),
-        address: None,
-        problem: String::new(),
-        render: RenderSettings {
-            theme: &Theme::DEFAULT,
-            brightness: 102,
-            leds: 1,
-        },
-    }));
+static SHARED: Mutex<CriticalSectionRawMutex, RefCell<Shared>> = Mutex::new(RefCell::new(Shared {
+    indicator: Indicator::new(false),
+    clock: WallClock::new(),
+    address: None,
+    problem: String::new(),
+    render: RenderSettings {
+        theme: &Theme::DEFAULT,
+        brightness: 102,
+        leds: 1,
+    },
+}));
 
 /// Runs `f` on the shared state. Keep `f` short: it runs with interrupts masked.
 pub fn with<R>(f: impl FnOnce(&mut Shared) -> R) -> R {

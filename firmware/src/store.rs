@@ -38,9 +38,15 @@ pub enum StoreError {
 impl core::fmt::Display for StoreError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
-            StoreError::PartitionTable => "the partition table cannot be read; flash the image again with espflash",
-            StoreError::NoPartition => "no nvs partition; flash with espflash's default partition table",
-            StoreError::BadPartition => "the nvs partition is too small or misaligned for the settings",
+            StoreError::PartitionTable => {
+                "the partition table cannot be read; flash the image again with espflash"
+            }
+            StoreError::NoPartition => {
+                "no nvs partition; flash with espflash's default partition table"
+            }
+            StoreError::BadPartition => {
+                "the nvs partition is too small or misaligned for the settings"
+            }
             StoreError::Flash => "the flash refused a write; settings may not persist",
         })
     }
@@ -109,7 +115,9 @@ impl Store {
     /// Writes the current value of `key`.
     pub async fn save(&self, config: &Config, key: Key) -> Result<(), StoreError> {
         let mut value = [0u8; MAX_VALUE_LEN];
-        let len = config.encode(key, &mut value).map_err(|_| StoreError::Flash)?;
+        let len = config
+            .encode(key, &mut value)
+            .map_err(|_| StoreError::Flash)?;
         let value: &[u8] = value.get(..len).unwrap_or_default();
         let mut buffer = [0u8; RECORD_BUFFER];
         self.map

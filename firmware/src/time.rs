@@ -38,9 +38,13 @@ enum TimeError {
 impl core::fmt::Display for TimeError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            TimeError::Dns => f.write_str("time server name does not resolve; check time.server and the network's DNS"),
+            TimeError::Dns => f.write_str(
+                "time server name does not resolve; check time.server and the network's DNS",
+            ),
             TimeError::Send => f.write_str("could not send to the time server"),
-            TimeError::Timeout => f.write_str("no answer from the time server (UDP port 123 blocked?); set another time.server"),
+            TimeError::Timeout => f.write_str(
+                "no answer from the time server (UDP port 123 blocked?); set another time.server",
+            ),
             TimeError::Reply(error) => write!(f, "{error}"),
         }
     }

@@ -55,12 +55,16 @@ pub async fn run(mut controller: WifiController<'static>, stack: Stack<'static>,
             Ok(Err(error)) => {
                 defmt::warn!("wifi: join failed: {}", error);
                 shared::with(|s| s.indicator.network_failed());
-                shared::set_problem(Some(&"cannot join the Wi-Fi network: check wifi.ssid and wifi.password, and that it is 2.4 GHz"));
+                shared::set_problem(Some(
+                    &"cannot join the Wi-Fi network: check wifi.ssid and wifi.password, and that it is 2.4 GHz",
+                ));
             }
             Err(_) => {
                 defmt::warn!("wifi: join timed out");
                 shared::with(|s| s.indicator.network_failed());
-                shared::set_problem(Some(&"Wi-Fi network not found or not answering (it must be 2.4 GHz)"));
+                shared::set_problem(Some(
+                    &"Wi-Fi network not found or not answering (it must be 2.4 GHz)",
+                ));
                 let _ = controller.disconnect_async().await;
             }
         }
