@@ -9,9 +9,10 @@
 # (`espflash save-image`); otherwise it is computed from the ELF's loadable sections with
 # binutils' `size -A` (code and read-only data in flash, plus the initial values of RAM code and
 # data), which is within a few hundred bytes of it (segment headers, padding, checksum, hash).
-# Static RAM is every RAM section the image fills before `main` runs: RAM code (.trap, .rwtext*),
-# .data*, .bss* and .noinit. The heap placed in RAM the bootloader leaves behind (.dram2_uninit)
-# is printed beside it, and not counted: that RAM is not available to static data.
+# Static RAM is every RAM section the image fills before `main` runs: RAM code (.trap,
+# .rwtext*), .data*, .bss*, .noinit and RTC fast memory. The heap placed in RAM the bootloader
+# leaves behind (.dram2_uninit) is printed beside it, and not counted: that RAM is not
+# available to static data.
 set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TERM_COLOR=never
@@ -32,21 +33,21 @@ HOST="$(rustc -vV | sed -n 's/^host: //p')"
 (cd logic && cargo clippy --target "$HOST" --all-targets -- -D warnings)
 (cd logic && cargo test --target "$HOST")
 
-step "firmware: format and clippy (ESP32-C3)"
+step "format and clippy (ESP32-C3)"
 cargo fmt -- --check
 cargo clippy --release -- -D warnings
 
-step "firmware: release image for ESP32-C3"
+step "release image for ESP32-C3"
 cargo build --release
-step "firmware: release image for ESP32-C6"
+step "release image for ESP32-C6"
 cargo build --release --target riscv32imac-unknown-none-elf --no-default-features --features esp32c6
 
 # Prints "image_bytes static_ram_bytes reclaimed_heap_bytes" for an ELF.
 measure() {
   local elf="$1" chip="$2" image
   read -r sections static reclaimed < <(size -A "$elf" | awk '
-    $1 ~ /^\.(flash\.appdesc|rodata|text|trap|rwtext|data)/ && $1 !~ /dummy/ { image += $2 }
-    $1 ~ /^\.(trap|rwtext|data|bss|noinit)/ && $1 !~ /dummy/ { ram += $2 }
+    $1 ~ /^\.(flash\.appdesc|rodata|text|trap|rwtext|data|rtc_fast\.(text|data))/ && $1 !~ /dummy/ { image += $2 }
+    $1 ~ /^\.(trap|rwtext|data|bss|noinit|rtc_fast)/ && $1 !~ /dummy/ { ram += $2 }
     $1 == ".dram2_uninit" { reclaimed += $2 }
     END { printf "%d %d %d\n", image, ram, reclaimed }')
   image="$sections"
