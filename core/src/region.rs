@@ -434,11 +434,16 @@ impl Environment {
     /// Checks that a `connectUri` from the channel-creation reply points at this environment's
     /// streaming origin, and extracts the channel id from it.
     ///
-    /// Accepted: `wss://streaming.{domain}/channels/{id}` for the cloud (host compared without
-    /// regard to case; port 443 only), `ws(s)://{local host}:{local port}/channels/{id}` for a
-    /// simulated cloud (`wss` exactly when the base is `https`; the host spelled as configured,
-    /// so `127.0.0.1` does not stand in for `localhost`). The id must be one path segment
-    /// of letters, digits, `-` and `_`; it is opaque (not a UUID).
+    /// Accepted for the cloud: `wss://streaming.{domain}/channels/{id}` (host compared without
+    /// regard to case; port 443 only).
+    ///
+    /// Accepted for a local (simulated) cloud: `ws(s)://{loopback host}:{any port}/{any path}`,
+    /// with `wss` exactly when the base is `https`. A simulated cloud may stream on a port of its
+    /// own and under a path of its own; what matters is that the socket stays on this machine,
+    /// so any spelling of loopback (`127.0.0.1`, `localhost`, `[::1]`) is the configured host.
+    /// The channel id is the last path segment.
+    ///
+    /// The id must be one path segment of letters, digits, `-` and `_`; it is opaque (not a UUID).
     pub fn check_connect_uri<'a>(&self, uri: &'a str) -> Result<ConnectUri<'a>, ConnectUriError> {
         let expected = self.origin(Service::Streaming);
         let (scheme, rest) = uri.split_once("://").ok_or(ConnectUriError::Malformed)?;
@@ -451,18 +456,27 @@ impl Environment {
         let (authority, path) = rest
             .split_at_checked(path_at)
             .ok_or(ConnectUriError::Malformed)?;
+        let local = self.is_local();
         let on_expected_host =
             split_authority(authority, expected.scheme).is_ok_and(|Authority { host, port }| {
-                host.eq_ignore_ascii_case(expected.host) && port == expected.port
+                if local {
+                    host.eq_ignore_ascii_case(expected.host) || is_loopback(host)
+                } else {
+                    host.eq_ignore_ascii_case(expected.host) && port == expected.port
+                }
             });
         if !on_expected_host {
             return Err(ConnectUriError::UnexpectedHost {
                 expected: self.clone(),
             });
         }
-        let channel_id = path
-            .strip_prefix(CHANNEL_PATH_PREFIX)
-            .ok_or(ConnectUriError::NotAChannelPath)?;
+        let channel_id = if local {
+            let path = path.split(['?', '#']).next().unwrap_or(path);
+            path.rsplit('/').find(|segment| !segment.is_empty())
+        } else {
+            path.strip_prefix(CHANNEL_PATH_PREFIX)
+        }
+        .ok_or(ConnectUriError::NotAChannelPath)?;
         if channel_id.contains(['/', '?', '#']) {
             return Err(ConnectUriError::NotAChannelPath);
         }
@@ -1141,18 +1155,24 @@ mod tests {
     }
 
     #[test]
-    fn a_local_connect_uri_must_match_host_port_and_tls() {
+    fn a_local_connect_uri_may_use_any_loopback_port_and_path_but_must_match_tls() {
         let sim = env("http://127.0.0.1:8080");
         let ok = sim.check_connect_uri("ws://127.0.0.1:8080/channels/streaming-1-local");
         assert_eq!(ok.map(|c| c.channel_id()), Ok("streaming-1-local"));
+        let own_port = sim.check_connect_uri("ws://localhost:9090/stream/ch-7?x=1");
+        assert_eq!(own_port.map(|c| c.channel_id()), Ok("ch-7"));
         assert!(matches!(
-            sim.check_connect_uri("ws://127.0.0.1:9090/channels/x"),
+            sim.check_connect_uri("ws://192.168.1.20:8080/channels/x"),
             Err(ConnectUriError::UnexpectedHost { .. })
         ));
         assert!(matches!(
-            sim.check_connect_uri("ws://localhost:8080/channels/x"),
+            sim.check_connect_uri("ws://streaming.mypurecloud.com/channels/x"),
             Err(ConnectUriError::UnexpectedHost { .. })
         ));
+        assert_eq!(
+            sim.check_connect_uri("ws://127.0.0.1:8080/"),
+            Err(ConnectUriError::NotAChannelPath)
+        );
         assert_eq!(
             sim.check_connect_uri("wss://127.0.0.1:8080/channels/x"),
             Err(ConnectUriError::WrongScheme {
@@ -1174,7 +1194,7 @@ mod tests {
     fn a_refused_local_connect_uri_names_the_local_streaming_origin() {
         let sim = env("http://[::1]:7000");
         let message = sim
-            .check_connect_uri("ws://127.0.0.1:7000/channels/x")
+            .check_connect_uri("ws://10.0.0.1:7000/channels/x")
             .map_err(|e| e.to_string());
         assert_eq!(
             message

@@ -1,0 +1,943 @@
+//! The runner: one loop driving the core [`Session`] over the network.
+//!
+//! It contains no protocol rule. Three futures run side by side inside [`Runner::run`]:
+//!
+//! - the **driver** follows the session's contract: drain `poll_transmit` (fetching tokens and
+//!   performing REST requests itself, handing socket work to the socket slots), drain
+//!   `poll_event` into the [`ClientState`], then wait for the earliest of `poll_timeout`, a
+//!   wake-up from a socket slot, or an application [`Command`];
+//! - two **socket slots** each own one notification socket (two, because a channel rollover
+//!   connects the new socket before the old one closes). A slot connects when told, then
+//!   selects over the socket's next message and the driver's commands (send, close), handing
+//!   every frame straight to the session and waking the driver to drain what that caused.
+//!
+//! REST requests run one at a time on a connection opened for the request: the session issues a
+//! handful per (re)connection, and one TLS context fewer is worth more on a device than the
+//! handshake it would save.
+
+use core::cell::{Cell, RefCell};
+use core::fmt::Write as _;
+
+use embassy_futures::select::{Either, Either3, select, select3};
+use embassy_sync::blocking_mutex::raw::{NoopRawMutex, RawMutex};
+use embassy_sync::channel::Channel;
+use embassy_sync::mutex::Mutex;
+use embassy_sync::signal::Signal;
+use embassy_time::with_timeout;
+use embedded_io_async::{Read, Write};
+use genesys_notify_core::diagnosis::Transport;
+use genesys_notify_core::region::{Environment, Origin, Service};
+use genesys_notify_core::request::{self, Auth, TokenResponse};
+use genesys_notify_core::secret::Secret;
+use genesys_notify_core::session::{
+    CloseInfo, Config, ConfigError, Session, SessionEvent, SocketId, StopReason, TokenFailure,
+    TokenKind, Transmit,
+};
+use genesys_notify_core::{Duration, Instant};
+use heapless::{String, Vec};
+use rand_core::{CryptoRng, RngCore};
+
+use crate::client::{ClientState, Command};
+use crate::http::{self, HttpError};
+use crate::net::{Duplex, Network, Split, TcpBuffers};
+use crate::tls::{self, TlsBuffers, TlsError, TrustAnchors, UnixTime};
+use crate::ws::{self, Message, WsError, WsReader};
+
+/// Notification sockets open at once: a rollover connects the new one before closing the old.
+pub const SOCKET_SLOTS: usize = 2;
+
+/// The largest notification message kept. A conversation event carries every participant and
+/// leg: the captured five-participant callback is 9 KB pretty-printed, less on the wire. A
+/// larger message is drained, counted, and the agent's state re-read by REST.
+pub const WS_MESSAGE_BUFFER_LEN: usize = 16 * 1024;
+
+/// Response heads: Genesys sends about 1.5 KB of headers; the chunked decoder works in here too.
+pub const HTTP_HEAD_BUFFER_LEN: usize = 4 * 1024;
+
+/// The largest REST body read: a user with presence and routing status is about 2 KB, the
+/// active conversations of one agent a few KB each. A larger body fails that read (reported as
+/// a transport failure); the session retries it with back-off.
+pub const HTTP_BODY_BUFFER_LEN: usize = 16 * 1024;
+
+/// The session's transmit buffer: 2 KiB holds every request for one agent (the session's docs).
+pub const TRANSMIT_BUFFER_LEN: usize = 2 * 1024;
+
+/// Longest access token kept: Genesys tokens are opaque strings of about a hundred characters;
+/// this leaves room for JWT-shaped tokens of other grants.
+pub const MAX_ACCESS_TOKEN_LEN: usize = 2_048;
+
+/// Room for an `Authorization` header value: `Bearer ` and the longest token, or `Basic ` and
+/// base64 of a client id and secret.
+const AUTHORIZATION_BUFFER_LEN: usize = MAX_ACCESS_TOKEN_LEN + 16;
+
+/// Room for the token request (path and form body).
+const TOKEN_REQUEST_BUFFER_LEN: usize = 256;
+
+/// The longest frame the session sends on a socket: `{"message":"ping"}` today; room for a
+/// subscribe frame with a few topics.
+const MAX_SOCKET_SEND_LEN: usize = 512;
+
+/// Commands waiting for one socket slot: a send and a close at most in practice.
+const SLOT_QUEUE_LEN: usize = 4;
+
+/// `Host` header: a host name (at most 253 characters) and `:port`.
+const MAX_HOST_HEADER_LEN: usize = 260;
+
+/// The part of a socket's message buffer lent to the WebSocket handshake's response head.
+const WS_HANDSHAKE_HEAD_LEN: usize = 1_024;
+
+/// How long closing the sockets may take when the runner ends.
+const CLOSE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(2);
+
+/// DNS and TCP connect, together.
+const CONNECT_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(10);
+
+/// The TLS handshake: RSA-2048 verification takes a few hundred milliseconds on a 160 MHz core.
+const TLS_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(15);
+
+/// One REST exchange or WebSocket upgrade, after the connection is up.
+const EXCHANGE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(15);
+
+/// How the runner gets its access tokens.
+#[derive(Clone, Copy)]
+pub enum Credentials<'a> {
+    /// An OAuth client (client-credentials grant): tokens are fetched and refreshed by the runner.
+    ClientCredentials {
+        /// The OAuth client id.
+        client_id: &'a str,
+        /// The OAuth client secret.
+        client_secret: Secret<&'a str>,
+    },
+    /// A fixed bearer token of the first agent (a user token obtained elsewhere). When Genesys
+    /// refuses it the session stops and asks for a new one.
+    Static(Secret<&'a str>),
+}
+
+impl Credentials<'_> {
+    fn token_kind(&self) -> TokenKind {
+        match self {
+            Credentials::ClientCredentials { .. } => TokenKind::ClientCredentials,
+            Credentials::Static(_) => TokenKind::Static,
+        }
+    }
+}
+
+/// The wall clock, read only for certificate validity (SNTP on a device).
+pub trait WallClock {
+    /// Now, or `None` while the clock is not set: no TLS connection is attempted then.
+    fn now(&self) -> Option<UnixTime>;
+}
+
+/// How [`Runner::run`] ended.
+#[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned once, at the end; there is no allocator to box the diagnosis into"
+)]
+pub enum Exit {
+    /// The session stopped for good; the reason says what to change.
+    Stopped(StopReason),
+    /// The application sent [`Command::Shutdown`].
+    Shutdown,
+}
+
+/// Every buffer the runner uses, in one place so that a device can put it in a `static`.
+pub struct Buffers {
+    sockets: [SocketBuffers; SOCKET_SLOTS],
+    rest: RestBuffers,
+    transmit: [u8; TRANSMIT_BUFFER_LEN],
+}
+
+struct SocketBuffers {
+    tcp: TcpBuffers,
+    tls: TlsBuffers,
+    message: [u8; WS_MESSAGE_BUFFER_LEN],
+}
+
+struct RestBuffers {
+    tcp: TcpBuffers,
+    tls: TlsBuffers,
+    head: [u8; HTTP_HEAD_BUFFER_LEN],
+    body: [u8; HTTP_BODY_BUFFER_LEN],
+}
+
+impl Buffers {
+    /// Zeroed buffers (about 95 KiB); see [`Buffers::SIZE`].
+    pub const fn new() -> Self {
+        const SOCKET: SocketBuffers = SocketBuffers {
+            tcp: TcpBuffers::new(),
+            tls: TlsBuffers::new(),
+            message: [0; WS_MESSAGE_BUFFER_LEN],
+        };
+        Self {
+            sockets: [SOCKET; SOCKET_SLOTS],
+            rest: RestBuffers {
+                tcp: TcpBuffers::new(),
+                tls: TlsBuffers::new(),
+                head: [0; HTTP_HEAD_BUFFER_LEN],
+                body: [0; HTTP_BODY_BUFFER_LEN],
+            },
+            transmit: [0; TRANSMIT_BUFFER_LEN],
+        }
+    }
+
+    /// The size of all buffers, in bytes.
+    pub const SIZE: usize = core::mem::size_of::<Self>();
+}
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Drives one [`Session`] over a [`Network`]; see the module docs.
+pub struct Runner<'a, N, R, C, M, const AGENTS: usize>
+where
+    M: RawMutex,
+{
+    network: N,
+    environment: Environment,
+    credentials: Credentials<'a>,
+    trust: TrustAnchors<'a>,
+    clock: C,
+    rng: RefCell<R>,
+    session: RefCell<Session<AGENTS>>,
+    client: &'a ClientState<M>,
+    buffers: &'a mut Buffers,
+    token: Option<Secret<String<MAX_ACCESS_TOKEN_LEN>>>,
+}
+
+/// What the driver tells a socket slot.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the queue is a fixed array of commands either way; boxing needs an allocator"
+)]
+enum SlotCommand {
+    Connect(
+        SocketId,
+        String<{ genesys_notify_core::session::MAX_CONNECT_URI_LEN }>,
+    ),
+    Send(SocketId, Vec<u8, MAX_SOCKET_SEND_LEN>),
+    Close(SocketId),
+}
+
+struct Slot {
+    commands: Channel<NoopRawMutex, SlotCommand, SLOT_QUEUE_LEN>,
+    socket: Cell<Option<SocketId>>,
+}
+
+impl Slot {
+    const fn new() -> Self {
+        Self {
+            commands: Channel::new(),
+            socket: Cell::new(None),
+        }
+    }
+}
+
+/// What the driver and the socket slots share while [`Runner::run`] runs.
+struct Shared<'r, R, const AGENTS: usize> {
+    session: &'r RefCell<Session<AGENTS>>,
+    rng: &'r RefCell<R>,
+    wake: Signal<NoopRawMutex, ()>,
+    slots: [Slot; SOCKET_SLOTS],
+    tls_failure: Cell<Option<TlsError>>,
+}
+
+/// The runner's RNG, borrowed one call at a time so that every connection can use it.
+struct SharedRng<'r, R>(&'r RefCell<R>);
+
+impl<R: RngCore> RngCore for SharedRng<'_, R> {
+    fn next_u32(&mut self) -> u32 {
+        self.0.borrow_mut().next_u32()
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0.borrow_mut().next_u64()
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.0.borrow_mut().fill_bytes(dest);
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.0.borrow_mut().try_fill_bytes(dest)
+    }
+}
+
+impl<R: CryptoRng> CryptoRng for SharedRng<'_, R> {}
+
+fn now() -> Instant {
+    Instant::from_millis(embassy_time::Instant::now().as_millis())
+}
+
+impl<'a, N, R, C, M, const AGENTS: usize> Runner<'a, N, R, C, M, AGENTS>
+where
+    N: Network,
+    R: RngCore + CryptoRng,
+    C: WallClock,
+    M: RawMutex,
+{
+    /// A runner for `agents` (Genesys user ids) in `environment`.
+    ///
+    /// `configure` adjusts the session's [`Config`] (timings, seed, extra topics); the token kind
+    /// follows from `credentials`. `rng` must be a cryptographic RNG (the hardware RNG): it
+    /// makes TLS keys and WebSocket keys and masks.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each is a distinct resource the application owns; a builder would only rename them"
+    )]
+    pub fn new(
+        network: N,
+        environment: Environment,
+        credentials: Credentials<'a>,
+        trust: TrustAnchors<'a>,
+        clock: C,
+        rng: R,
+        agents: &[&str],
+        configure: impl FnOnce(Config) -> Config,
+        client: &'a ClientState<M>,
+        buffers: &'a mut Buffers,
+    ) -> Result<Self, ConfigError> {
+        let config = configure(Config::new(environment.clone(), credentials.token_kind()));
+        let session = Session::new(config, agents)?;
+        Ok(Self {
+            network,
+            environment,
+            credentials,
+            trust,
+            clock,
+            rng: RefCell::new(rng),
+            session: RefCell::new(session),
+            client,
+            buffers,
+            token: None,
+        })
+    }
+
+    /// Runs the session until it stops for good or the application asks to shut down.
+    pub async fn run(&mut self) -> Exit {
+        let Self {
+            network,
+            environment,
+            credentials,
+            trust,
+            clock,
+            rng,
+            session,
+            client,
+            buffers,
+            token,
+        } = self;
+        let Buffers {
+            sockets: [first, second],
+            rest,
+            transmit,
+        } = &mut **buffers;
+        let shared = Shared {
+            session,
+            rng,
+            wake: Signal::new(),
+            slots: [Slot::new(), Slot::new()],
+            tls_failure: Cell::new(None),
+        };
+        let link = Link {
+            network,
+            environment,
+            trust: *trust,
+            clock,
+        };
+        let [slot_a, slot_b] = &shared.slots;
+        let driver = Driver {
+            shared: &shared,
+            link: &link,
+            credentials: *credentials,
+            client,
+            token,
+        };
+        match select3(
+            driver.run(rest, transmit),
+            serve_slot(&shared, &link, slot_a, first),
+            serve_slot(&shared, &link, slot_b, second),
+        )
+        .await
+        {
+            Either3::First(exit) => exit,
+            // The slots loop forever; only the driver returns.
+            Either3::Second(never) | Either3::Third(never) => match never {},
+        }
+    }
+}
+
+/// How to reach the environment's hosts: network, trust, clock.
+struct Link<'l, N, C> {
+    network: &'l N,
+    environment: &'l Environment,
+    trust: TrustAnchors<'l>,
+    clock: &'l C,
+}
+
+impl<N: Network, C: WallClock> Link<'_, N, C> {
+    fn wall_time(&self) -> Result<UnixTime, TlsError> {
+        self.clock.now().ok_or(TlsError::ClockUnknown)
+    }
+}
+
+struct Driver<'d, 'a, R, N, C, M: RawMutex, const AGENTS: usize> {
+    shared: &'d Shared<'d, R, AGENTS>,
+    link: &'d Link<'d, N, C>,
+    credentials: Credentials<'a>,
+    client: &'d ClientState<M>,
+    token: &'d mut Option<Secret<String<MAX_ACCESS_TOKEN_LEN>>>,
+}
+
+impl<R, N, C, M, const AGENTS: usize> Driver<'_, '_, R, N, C, M, AGENTS>
+where
+    R: RngCore + CryptoRng,
+    N: Network,
+    C: WallClock,
+    M: RawMutex,
+{
+    async fn run(mut self, rest: &mut RestBuffers, transmit: &mut [u8]) -> Exit {
+        loop {
+            // 1. Everything the session wants done now.
+            loop {
+                let at = now();
+                let Some(next) = self.shared.session.borrow_mut().poll_transmit(at, transmit)
+                else {
+                    break;
+                };
+                match next {
+                    Transmit::FetchToken { .. } => self.fetch_token(rest).await,
+                    Transmit::Http { id, request } => {
+                        let outcome = self.rest(rest, &request).await;
+                        let mut session = self.shared.session.borrow_mut();
+                        match outcome {
+                            Ok(response) => session.handle_response(
+                                now(),
+                                id,
+                                response.status,
+                                response.retry_after,
+                                response.body,
+                            ),
+                            Err(transport) => session.handle_request_failed(now(), id, transport),
+                        }
+                    }
+                    Transmit::Connect { socket, uri } => self.connect(socket, uri),
+                    Transmit::Send { socket, text } => {
+                        match Vec::from_slice(text) {
+                            Ok(text) => self.tell(socket, SlotCommand::Send(socket, text)),
+                            // Larger than any frame the session sends today: drop the socket
+                            // rather than a frame, so the session notices and reconnects.
+                            Err(_) => self.tell(socket, SlotCommand::Close(socket)),
+                        }
+                    }
+                    Transmit::Close { socket } => self.tell(socket, SlotCommand::Close(socket)),
+                    _ => {}
+                }
+            }
+            // 2. Everything the application should know.
+            if let Some(reason) = self.publish_events() {
+                // The session has already asked for every socket to close; let the slots do it.
+                self.wait_for_slots().await;
+                return Exit::Stopped(reason);
+            }
+            // 3. Sleep until the next deadline, a socket's news, or a command.
+            let deadline = self.shared.session.borrow().poll_timeout();
+            let timer = async {
+                match deadline {
+                    Some(at) => {
+                        embassy_time::Timer::at(embassy_time::Instant::from_millis(at.as_millis()))
+                            .await;
+                    }
+                    None => core::future::pending().await,
+                }
+            };
+            match select3(timer, self.shared.wake.wait(), self.client.command()).await {
+                Either3::First(()) => self.shared.session.borrow_mut().handle_timeout(now()),
+                Either3::Second(()) => {}
+                Either3::Third(Command::Shutdown) => {
+                    for slot in &self.shared.slots {
+                        if let Some(socket) = slot.socket.get() {
+                            let _ = slot.commands.try_send(SlotCommand::Close(socket));
+                        }
+                    }
+                    self.wait_for_slots().await;
+                    self.client.update(|status| status.stopped = true);
+                    return Exit::Shutdown;
+                }
+            }
+        }
+    }
+
+    /// Waits (a bounded time) until every socket slot has finished, so that close frames go out
+    /// before [`Runner::run`] returns and drops the slots.
+    async fn wait_for_slots(&self) {
+        let all_idle = async {
+            while self
+                .shared
+                .slots
+                .iter()
+                .any(|slot| slot.socket.get().is_some())
+            {
+                self.shared.wake.wait().await;
+            }
+        };
+        let _ = with_timeout(CLOSE_TIMEOUT, all_idle).await;
+    }
+
+    /// Drains the session's events into the client state; the stop reason if it stopped.
+    fn publish_events(&mut self) -> Option<StopReason> {
+        let tls_failure = self.shared.tls_failure.get();
+        self.client.update(|status| {
+            if tls_failure.is_some() {
+                status.last_tls_error = tls_failure;
+            }
+        });
+        loop {
+            let event = self.shared.session.borrow_mut().poll_event()?;
+            match event {
+                SessionEvent::AgentChanged {
+                    agent: 0,
+                    activity,
+                    stale,
+                } => self.client.update(|status| {
+                    status.activity = activity;
+                    status.stale = stale;
+                }),
+                SessionEvent::Health(health) => self.client.update(|status| status.health = health),
+                SessionEvent::Connection(info) => self.client.update(|status| {
+                    status.live = info.live;
+                    status.reconnects = info.reconnects;
+                }),
+                SessionEvent::Stopped(reason) => {
+                    self.client.update(|status| status.stopped = true);
+                    return Some(reason);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn connect(&self, socket: SocketId, uri: &str) {
+        // The session checked the URI against the environment; only its path is used here.
+        let path = uri
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').and_then(|at| rest.get(at..)))
+            .and_then(|path| String::try_from(path).ok());
+        let free = self
+            .shared
+            .slots
+            .iter()
+            .find(|slot| slot.socket.get().is_none());
+        if let (Some(path), Some(slot)) = (path, free)
+            && slot
+                .commands
+                .try_send(SlotCommand::Connect(socket, path))
+                .is_ok()
+        {
+            slot.socket.set(Some(socket));
+            return;
+        }
+        // No free slot (the old socket's close is still under way) or an unusable URI: report
+        // the attempt as failed; the session retries with back-off.
+        self.shared.session.borrow_mut().handle_socket_closed(
+            now(),
+            socket,
+            CloseInfo::Transport(Transport::Other),
+        );
+    }
+
+    fn tell(&self, socket: SocketId, command: SlotCommand) {
+        let slot = self
+            .shared
+            .slots
+            .iter()
+            .find(|slot| slot.socket.get() == Some(socket));
+        if let Some(slot) = slot {
+            // A full queue means the slot is wedged; the session's watchdog will notice.
+            let _ = slot.commands.try_send(command);
+        }
+    }
+
+    async fn fetch_token(&mut self, rest: &mut RestBuffers) {
+        match self.credentials {
+            Credentials::Static(token) => {
+                let already_used = self.token.is_some();
+                let mut session = self.shared.session.borrow_mut();
+                match String::try_from(token.expose_secret()) {
+                    Ok(value) if !already_used => {
+                        *self.token = Some(Secret::new(value));
+                        session.handle_token(now(), Duration::MAX);
+                    }
+                    _ => session.handle_token_failure(now(), TokenFailure::Unavailable),
+                }
+            }
+            Credentials::ClientCredentials {
+                client_id,
+                client_secret,
+            } => {
+                let mut request_buf = [0u8; TOKEN_REQUEST_BUFFER_LEN];
+                let mut header_buf = [0u8; AUTHORIZATION_BUFFER_LEN];
+                let request = request::token_client_credentials(&mut request_buf);
+                let header =
+                    request::basic_authorization(client_id, &client_secret, &mut header_buf);
+                let (Ok(request), Ok(header)) = (request, header) else {
+                    let failure = TokenFailure::Transport(Transport::Other);
+                    self.shared
+                        .session
+                        .borrow_mut()
+                        .handle_token_failure(now(), failure);
+                    return;
+                };
+                let outcome = exchange(self.link, self.shared, rest, &request, Some(header)).await;
+                let mut session = self.shared.session.borrow_mut();
+                let response = match outcome {
+                    Ok(response) => response,
+                    Err(transport) => {
+                        session.handle_token_failure(now(), TokenFailure::Transport(transport));
+                        return;
+                    }
+                };
+                let granted = (200..300)
+                    .contains(&response.status)
+                    .then(|| TokenResponse::parse(response.body).ok())
+                    .flatten()
+                    .and_then(|t| {
+                        let value = String::try_from(t.access_token.expose_secret()).ok()?;
+                        Some((value, t.expires_in))
+                    });
+                match granted {
+                    Some((value, expires_in)) => {
+                        *self.token = Some(Secret::new(value));
+                        session.handle_token(now(), expires_in.unwrap_or(Duration::MAX));
+                    }
+                    None => session.handle_token_failure(
+                        now(),
+                        TokenFailure::Status {
+                            status: response.status,
+                            retry_after: response.retry_after,
+                            body: response.body,
+                        },
+                    ),
+                }
+            }
+        }
+    }
+
+    async fn rest<'b>(
+        &mut self,
+        rest: &'b mut RestBuffers,
+        request: &request::Request<'_>,
+    ) -> Result<http::Response<'b>, Transport> {
+        let mut header_buf = [0u8; AUTHORIZATION_BUFFER_LEN];
+        let header = match (request.auth, &*self.token, self.credentials) {
+            (Auth::Bearer, Some(token), _) => {
+                request::bearer_authorization(token, &mut header_buf).ok()
+            }
+            (
+                Auth::Basic,
+                _,
+                Credentials::ClientCredentials {
+                    client_id,
+                    client_secret,
+                },
+            ) => request::basic_authorization(client_id, &client_secret, &mut header_buf).ok(),
+            _ => None,
+        };
+        exchange(self.link, self.shared, rest, request, header).await
+    }
+}
+
+/// One REST exchange on a fresh connection to the request's service.
+async fn exchange<'b, N, C, R, const AGENTS: usize>(
+    link: &Link<'_, N, C>,
+    shared: &Shared<'_, R, AGENTS>,
+    rest: &'b mut RestBuffers,
+    request: &request::Request<'_>,
+    authorization: Option<Secret<&str>>,
+) -> Result<http::Response<'b>, Transport>
+where
+    N: Network,
+    C: WallClock,
+    R: RngCore + CryptoRng,
+{
+    let origin = link.environment.origin(request.service);
+    let host = host_header(&origin).ok_or(Transport::Other)?;
+    let outgoing = http::Request {
+        method: match request.method {
+            request::Method::Get => http::Method::Get,
+            request::Method::Head => http::Method::Head,
+            request::Method::Post => http::Method::Post,
+            request::Method::Put => http::Method::Put,
+            _ => http::Method::Delete,
+        },
+        host: &host,
+        path_and_query: request.path_and_query,
+        authorization,
+        body: request.body.map(|b| (b.bytes, b.content_type.as_str())),
+    };
+    let RestBuffers {
+        tcp,
+        tls: tls_buffers,
+        head,
+        body,
+    } = rest;
+    let connection = with_timeout(
+        CONNECT_TIMEOUT,
+        link.network.connect(origin.host(), origin.port(), tcp),
+    )
+    .await
+    .map_err(|_| Transport::Timeout)??;
+    let response = if origin.scheme().is_tls() {
+        let mut stream = open_tls(link, shared, connection, origin.host(), tls_buffers).await?;
+        with_timeout(
+            EXCHANGE_TIMEOUT,
+            http::exchange(&mut stream, &outgoing, head, body),
+        )
+        .await
+    } else {
+        let mut connection = connection;
+        with_timeout(
+            EXCHANGE_TIMEOUT,
+            http::exchange(&mut connection, &outgoing, head, body),
+        )
+        .await
+    };
+    match response {
+        Ok(Ok(response)) => Ok(response),
+        Ok(Err(HttpError::Io)) => Err(Transport::Closed),
+        Ok(Err(_)) => Err(Transport::Other),
+        Err(_) => Err(Transport::Timeout),
+    }
+}
+
+/// TLS on `socket` to `host`, verified against the trust anchors at the wall clock's time.
+async fn open_tls<'t, S, N, C, R, const AGENTS: usize>(
+    link: &Link<'_, N, C>,
+    shared: &Shared<'_, R, AGENTS>,
+    socket: S,
+    host: &str,
+    buffers: &'t mut TlsBuffers,
+) -> Result<tls::TlsStream<'t, S>, Transport>
+where
+    S: Read + Write + 't,
+    N: Network,
+    C: WallClock,
+    R: RngCore + CryptoRng,
+{
+    let attempt = async {
+        let now = link.wall_time()?;
+        let mut rng = SharedRng(shared.rng);
+        with_timeout(
+            TLS_TIMEOUT,
+            tls::connect(socket, host, link.trust, now, &mut rng, buffers),
+        )
+        .await
+        .map_err(|_| TlsError::Io)?
+    };
+    match attempt.await {
+        Ok(stream) => Ok(stream),
+        Err(TlsError::Io) => Err(Transport::Closed),
+        Err(failure) => {
+            shared.tls_failure.set(Some(failure));
+            Err(Transport::Tls)
+        }
+    }
+}
+
+fn host_header(origin: &Origin<'_>) -> Option<String<MAX_HOST_HEADER_LEN>> {
+    let mut host = String::new();
+    if origin.port() == origin.scheme().default_port() {
+        host.push_str(origin.host()).ok()?;
+    } else {
+        write!(host, "{}:{}", origin.host(), origin.port()).ok()?;
+    }
+    Some(host)
+}
+
+/// One socket slot, forever: wait for a connect, serve the socket until it ends, report it.
+async fn serve_slot<N, C, R, const AGENTS: usize>(
+    shared: &Shared<'_, R, AGENTS>,
+    link: &Link<'_, N, C>,
+    slot: &Slot,
+    buffers: &mut SocketBuffers,
+) -> core::convert::Infallible
+where
+    N: Network,
+    C: WallClock,
+    R: RngCore + CryptoRng,
+{
+    loop {
+        let (socket, path) = loop {
+            // Sends and closes for a socket that is already gone are stale: ignore them.
+            if let SlotCommand::Connect(socket, path) = slot.commands.receive().await {
+                break (socket, path);
+            }
+        };
+        let close = serve_socket(shared, link, slot, socket, &path, buffers).await;
+        slot.socket.set(None);
+        shared
+            .session
+            .borrow_mut()
+            .handle_socket_closed(now(), socket, close);
+        shared.wake.signal(());
+    }
+}
+
+async fn serve_socket<N, C, R, const AGENTS: usize>(
+    shared: &Shared<'_, R, AGENTS>,
+    link: &Link<'_, N, C>,
+    slot: &Slot,
+    socket: SocketId,
+    path: &str,
+    buffers: &mut SocketBuffers,
+) -> CloseInfo
+where
+    N: Network,
+    C: WallClock,
+    R: RngCore + CryptoRng,
+{
+    let origin = link.environment.origin(Service::Streaming);
+    let Some(host) = host_header(&origin) else {
+        return CloseInfo::Transport(Transport::Other);
+    };
+    let SocketBuffers { tcp, tls, message } = buffers;
+    let connecting = with_timeout(
+        CONNECT_TIMEOUT,
+        link.network.connect(origin.host(), origin.port(), tcp),
+    )
+    .await;
+    let mut connection = match connecting {
+        Ok(Ok(connection)) => connection,
+        Ok(Err(transport)) => return CloseInfo::Transport(transport),
+        Err(_) => return CloseInfo::Transport(Transport::Timeout),
+    };
+    let (reader, writer) = connection.split();
+    let (reader, writer) = (Mutex::new(reader), Mutex::new(writer));
+    let duplex = Duplex::new(&reader, &writer);
+    let head_len = WS_HANDSHAKE_HEAD_LEN.min(message.len());
+    let (head, _) = message.split_at_mut(head_len);
+    if origin.scheme().is_tls() {
+        let mut stream = match open_tls(link, shared, duplex, origin.host(), tls).await {
+            Ok(stream) => stream,
+            Err(transport) => return CloseInfo::Transport(transport),
+        };
+        if let Err(close) = upgrade(shared, &mut stream, &host, path, head).await {
+            return close;
+        }
+        let (mut reader, mut writer) = stream.split();
+        pump(shared, slot, socket, &mut reader, &mut writer, message).await
+    } else {
+        let mut stream = duplex.clone();
+        if let Err(close) = upgrade(shared, &mut stream, &host, path, head).await {
+            return close;
+        }
+        let (mut reader, mut writer) = (duplex.clone(), duplex);
+        pump(shared, slot, socket, &mut reader, &mut writer, message).await
+    }
+}
+
+async fn upgrade<S, R, const AGENTS: usize>(
+    shared: &Shared<'_, R, AGENTS>,
+    stream: &mut S,
+    host: &str,
+    path: &str,
+    head: &mut [u8],
+) -> Result<(), CloseInfo>
+where
+    S: Read + Write,
+    R: RngCore + CryptoRng,
+{
+    let mut rng = SharedRng(shared.rng);
+    match with_timeout(
+        EXCHANGE_TIMEOUT,
+        ws::handshake(stream, host, path, &mut rng, head),
+    )
+    .await
+    {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(WsError::Rejected(status))) => Err(CloseInfo::Refused { status }),
+        Ok(Err(error)) => Err(CloseInfo::Transport(transport_of(error))),
+        Err(_) => Err(CloseInfo::Transport(Transport::Timeout)),
+    }
+}
+
+fn transport_of(error: WsError) -> Transport {
+    match error {
+        WsError::Io => Transport::Closed,
+        _ => Transport::Other,
+    }
+}
+
+/// Serves an open socket: every message to the session, every command to the socket, until
+/// either side ends it.
+async fn pump<RD, WR, R, const AGENTS: usize>(
+    shared: &Shared<'_, R, AGENTS>,
+    slot: &Slot,
+    socket: SocketId,
+    reader: &mut RD,
+    writer: &mut WR,
+    message: &mut [u8],
+) -> CloseInfo
+where
+    RD: Read,
+    WR: Write,
+    R: RngCore + CryptoRng,
+{
+    shared
+        .session
+        .borrow_mut()
+        .handle_socket_open(now(), socket);
+    shared.wake.signal(());
+    let mut rng = SharedRng(shared.rng);
+    let mut ws = WsReader::new(message);
+    loop {
+        let mut pong: Option<Vec<u8, { ws::MAX_CONTROL_PAYLOAD }>> = None;
+        {
+            // The read stays alive while commands are served: a half-read frame is never lost.
+            let read = ws.next(reader);
+            let mut read = core::pin::pin!(read);
+            let outcome = loop {
+                match select(&mut read, slot.commands.receive()).await {
+                    Either::First(outcome) => break outcome,
+                    Either::Second(SlotCommand::Send(to, text)) if to == socket => {
+                        if ws::send_text(writer, &mut rng, &text).await.is_err() {
+                            return CloseInfo::Transport(Transport::Closed);
+                        }
+                    }
+                    Either::Second(SlotCommand::Close(to)) if to == socket => {
+                        let _ = ws::send_close(writer, &mut rng, ws::CLOSE_NORMAL).await;
+                        return CloseInfo::Peer { code: None };
+                    }
+                    Either::Second(_) => {}
+                }
+            };
+            let mut session = shared.session.borrow_mut();
+            match outcome {
+                Ok(Message::Text(text)) => {
+                    let _ = session.handle_socket_frame(now(), socket, text);
+                }
+                Ok(Message::TooLarge { len }) => {
+                    let len = usize::try_from(len).unwrap_or(usize::MAX);
+                    session.handle_socket_frame_too_large(now(), socket, len);
+                }
+                Ok(Message::Ping(payload)) => {
+                    // A ping's payload is at most 125 bytes: it always fits.
+                    pong = Vec::from_slice(payload).ok();
+                }
+                Ok(Message::Close { code }) => {
+                    drop(session);
+                    let _ = ws::send_close(writer, &mut rng, ws::CLOSE_NORMAL).await;
+                    return CloseInfo::Peer { code };
+                }
+                Ok(Message::Binary(_) | Message::Pong) => continue,
+                Err(error) => return CloseInfo::Transport(transport_of(error)),
+            }
+        }
+        shared.wake.signal(());
+        if let Some(payload) = pong
+            && ws::send_pong(writer, &mut rng, &payload).await.is_err()
+        {
+            return CloseInfo::Transport(Transport::Closed);
+        }
+    }
+}

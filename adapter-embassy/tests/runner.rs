@@ -1,0 +1,441 @@
+//! The whole driver against the simulated Genesys Cloud over TLS on loopback: the lifecycle of a
+//! desk light, and the faults it must live through.
+
+mod support;
+
+use std::future::Future;
+use std::time::Duration as StdDuration;
+
+use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use genesys_notify_core::Duration;
+use genesys_notify_core::agent::Activity;
+use genesys_notify_core::light::Health;
+use genesys_notify_core::region::Environment;
+use genesys_notify_core::secret::Secret;
+use genesys_notify_embassy::tls::{CertificateError, TlsError};
+use genesys_notify_embassy::{
+    Buffers, Client, ClientState, Credentials, Exit, Runner, Status, TrustAnchors,
+};
+use genesys_sim::{Disconnect, Failure, Operation, Sim, org};
+use support::net::{HostClock, TokioNetwork};
+
+/// The simulator's heartbeat, and the session's expectation of it: short, so that a stall is
+/// noticed within a second or two of real time.
+const HEARTBEAT: StdDuration = StdDuration::from_millis(200);
+
+/// The longest any step of a scenario may take before the test fails.
+const PATIENCE: StdDuration = StdDuration::from_secs(20);
+
+async fn tls_sim() -> Sim {
+    Sim::builder()
+        .tls(true)
+        .heartbeat_interval(HEARTBEAT)
+        .start()
+        .await
+        .expect("the simulator starts")
+}
+
+/// Waits until the client's status satisfies `wanted`, or fails the test after [`PATIENCE`].
+async fn until(
+    client: &Client<'_, NoopRawMutex>,
+    what: &str,
+    wanted: impl Fn(&Status) -> bool,
+) -> Status {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let status = client.status();
+        if wanted(&status) {
+            return status;
+        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if tokio::time::timeout(left.min(StdDuration::from_millis(50)), client.changed())
+            .await
+            .is_err()
+            && left.is_zero()
+        {
+            panic!("timed out waiting for {what}; last status {status:?}");
+        }
+    }
+}
+
+/// Runs the embassy runner against `sim` as the demo OAuth client watching the demo agent, with
+/// `clock` as its wall clock and `trust` as its roots, while `script` drives the scenario.
+async fn drive<F, Fut>(sim: &Sim, roots: &[&[u8]], clock: HostClock, script: F) -> Exit
+where
+    F: FnOnce(Client<'static, NoopRawMutex>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let state: &'static ClientState<NoopRawMutex> = Box::leak(Box::new(ClientState::new()));
+    let buffers: &mut Buffers = Box::leak(Box::new(Buffers::new()));
+    let environment = Environment::parse(&sim.base_url()).expect("the sim's base URL");
+    let trust = TrustAnchors::new(roots).expect("trust store");
+    let credentials = Credentials::ClientCredentials {
+        client_id: org::DEMO_CLIENT_ID,
+        client_secret: Secret::new(org::DEMO_CLIENT_SECRET),
+    };
+    let interval = Duration::from_millis(HEARTBEAT.as_millis() as u64);
+    let mut runner: Runner<'_, _, _, _, _, 1> = Runner::new(
+        TokioNetwork,
+        environment,
+        credentials,
+        trust,
+        clock,
+        rand_core::OsRng,
+        &[org::DEMO_AGENT_ID],
+        |config| {
+            config
+                .heartbeat_interval(interval)
+                .pong_timeout(interval.saturating_mul(2))
+                .rollover_overlap(Duration::from_millis(100))
+                .random_seed(7)
+        },
+        state,
+        buffers,
+    )
+    .expect("a valid configuration");
+    let client = state.client();
+    let script = async move {
+        script(client).await;
+        client.shutdown().await;
+    };
+    let (exit, ()) =
+        tokio::time::timeout(PATIENCE * 3, async { tokio::join!(runner.run(), script) })
+            .await
+            .expect("the scenario ends");
+    exit
+}
+
+fn ca(sim: &Sim) -> Vec<u8> {
+    sim.ca_der().expect("the TLS sim has a CA").to_vec()
+}
+
+const RIGHT_CLOCK: HostClock = HostClock { shift_secs: 0 };
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_light_follows_a_call_from_ring_to_wrap_up_over_tls() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    let agent = sim.agent(org::DEMO_AGENT_ID);
+    let exit = drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        until(&client, "live", |s| s.health == Health::Live).await;
+        agent.go_on_queue();
+        until(&client, "on queue", |s| s.activity == Activity::OnQueue).await;
+        let call = agent.ring();
+        until(&client, "ringing", |s| s.activity == Activity::Alerting).await;
+        call.answer();
+        until(&client, "on the call", |s| s.activity == Activity::OnCall).await;
+        call.hold();
+        until(&client, "on hold", |s| s.activity == Activity::Held).await;
+        call.resume();
+        until(&client, "back on the call", |s| {
+            s.activity == Activity::OnCall
+        })
+        .await;
+        call.hang_up();
+        // What the light shows during after-call work is the core's decision (its own tests pin
+        // it); here it is enough that the call no longer shows.
+        until(&client, "the call ended", |s| {
+            s.activity != Activity::OnCall
+        })
+        .await;
+        call.wrap_up("Resolved");
+        until(&client, "on queue again", |s| {
+            s.activity == Activity::OnQueue
+        })
+        .await;
+    })
+    .await;
+    assert!(matches!(exit, Exit::Shutdown), "{exit:?}");
+    assert!(
+        sim.log().token_leaks().is_empty(),
+        "a token went into a URL"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_socket_is_reconnected_and_the_state_resynced() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    let faults = sim.faults();
+    let log = sim.log();
+    drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        until(&client, "live", |s| s.health == Health::Live).await;
+        let resyncs = log.requests_for(Operation::GetUser).len();
+        for how in [Disconnect::Reset, Disconnect::GoingAway, Disconnect::Clean] {
+            let before = client.status().reconnects;
+            assert_eq!(faults.drop_all_sockets(how), 1);
+            until(&client, "a reconnection", |s| {
+                s.reconnects > before && s.live
+            })
+            .await;
+            until(&client, "live again", |s| s.health == Health::Live).await;
+        }
+        assert!(
+            log.requests_for(Operation::GetUser).len() > resyncs,
+            "no resync after the drops"
+        );
+    })
+    .await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_closing_rolls_over_to_a_new_channel() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    let faults = sim.faults();
+    let sim_ref = &sim;
+    let channels = move || {
+        sim_ref
+            .channels()
+            .into_iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>()
+    };
+    let agent = sim.agent(org::DEMO_AGENT_ID);
+    drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        until(&client, "live", |s| s.health == Health::Live).await;
+        let first = channels();
+        assert_eq!(first.len(), 1);
+        assert!(faults.socket_closing(&first[0]));
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !channels().iter().any(|id| *id != first[0]) {
+            assert!(tokio::time::Instant::now() < deadline, "no new channel");
+            tokio::time::sleep(StdDuration::from_millis(20)).await;
+        }
+        until(&client, "live on the new channel", |s| {
+            s.health == Health::Live && s.live
+        })
+        .await;
+        agent.go_on_queue();
+        until(&client, "events on the new channel", |s| {
+            s.activity == Activity::OnQueue
+        })
+        .await;
+    })
+    .await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_heartbeats_lead_to_a_ping_and_then_a_new_socket() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    let faults = sim.faults();
+    let log = sim.log();
+    drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        until(&client, "live", |s| s.health == Health::Live).await;
+        faults.set_heartbeats(false);
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !log
+            .frames_received()
+            .iter()
+            .any(|f| f.text.contains("\"ping\""))
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no ping after silence"
+            );
+            tokio::time::sleep(StdDuration::from_millis(20)).await;
+        }
+        faults.set_heartbeats(true);
+        until(&client, "live", |s| s.health == Health::Live).await;
+    })
+    .await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_frame_is_skipped_and_the_state_resynced() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    let sim_ref = &sim;
+    let log = sim.log();
+    let agent = sim.agent(org::DEMO_AGENT_ID);
+    drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        until(&client, "live", |s| s.health == Health::Live).await;
+        let resyncs = log.requests_for(Operation::GetUser).len();
+        let channel = sim_ref.channels().remove(0).id;
+        // Far larger than the runner's message buffer (16 KiB): drained, counted, resynced.
+        assert!(sim_ref.faults().send_oversized(&channel, 100 * 1024));
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while log.requests_for(Operation::GetUser).len() == resyncs {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no resync after the oversized frame"
+            );
+            tokio::time::sleep(StdDuration::from_millis(20)).await;
+        }
+        agent.go_on_queue();
+        until(&client, "events still flow", |s| {
+            s.activity == Activity::OnQueue && s.live
+        })
+        .await;
+    })
+    .await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_refreshes_the_token_once_and_carries_on() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    sim.faults()
+        .fail_next(Operation::CreateChannel, 1, Failure::Unauthorized);
+    let log = sim.log();
+    drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        until(&client, "live", |s| s.health == Health::Live).await;
+        assert_eq!(log.requests_for(Operation::Token).len(), 2, "one refresh");
+        assert_eq!(
+            log.requests_for(Operation::CreateChannel).len(),
+            2,
+            "one retry"
+        );
+    })
+    .await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_403_stops_the_session_and_shows_forbidden() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    sim.faults()
+        .fail_next(Operation::CreateChannel, 1, Failure::Forbidden);
+    let exit = drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        let status = until(&client, "stopped", |s| s.stopped).await;
+        assert_eq!(status.health, Health::Forbidden);
+    })
+    .await;
+    assert!(matches!(exit, Exit::Stopped(_)), "{exit:?}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_is_retried_after_the_time_it_names() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    sim.faults().fail_next(
+        Operation::CreateChannel,
+        1,
+        Failure::TooManyRequests {
+            retry_after_secs: 1,
+        },
+    );
+    let log = sim.log();
+    drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        until(&client, "live", |s| s.health == Health::Live).await;
+        let attempts = log.requests_for(Operation::CreateChannel);
+        assert_eq!(attempts.len(), 2);
+        let waited = attempts[1].at - attempts[0].at;
+        assert!(
+            waited >= StdDuration::from_millis(990),
+            "retried after {waited:?}"
+        );
+    })
+    .await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_are_retried_with_back_off() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    let faults = sim.faults();
+    faults.fail_next(Operation::CreateChannel, 1, Failure::ServiceUnavailable);
+    faults.fail_next(Operation::GetUser, 1, Failure::InternalServerError);
+    let log = sim.log();
+    drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        until(&client, "live", |s| s.health == Health::Live).await;
+        assert_eq!(log.requests_for(Operation::CreateChannel).len(), 2);
+        assert!(log.requests_for(Operation::GetUser).len() >= 2);
+    })
+    .await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_404_on_subscribe_makes_a_new_channel() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    sim.faults()
+        .fail_next(Operation::ReplaceSubscriptions, 1, Failure::NotFound);
+    let log = sim.log();
+    drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        until(&client, "live", |s| s.health == Health::Live).await;
+        assert_eq!(log.requests_for(Operation::CreateChannel).len(), 2);
+    })
+    .await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_ca_is_refused_and_the_reason_shown() {
+    let sim = tls_sim().await;
+    let stranger = support::pki::Authority::root("Stranger Root", support::pki::Algorithm::P256);
+    let log = sim.log();
+    drive(&sim, &[&stranger.der()], RIGHT_CLOCK, |client| async move {
+        let status = until(&client, "unreachable", |s| s.health == Health::Unreachable).await;
+        assert_eq!(
+            status.last_tls_error,
+            Some(TlsError::Certificate(CertificateError::UnknownIssuer))
+        );
+        assert!(
+            log.requests_for(Operation::Token).is_empty(),
+            "nothing sent to an unverified host"
+        );
+    })
+    .await;
+    sim.shutdown().await;
+}
+
+/// Runs the runner with its wall clock shifted by `shift_secs` and returns the TLS refusal.
+async fn refusal_with_clock_shifted_by(shift_secs: i64) -> Status {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    let seen = std::cell::Cell::new(None);
+    let seen_ref = &seen;
+    drive(
+        &sim,
+        &[&ca],
+        HostClock { shift_secs },
+        |client| async move {
+            let status = until(&client, "a TLS refusal", |s| s.last_tls_error.is_some()).await;
+            seen_ref.set(Some(status));
+        },
+    )
+    .await;
+    sim.shutdown().await;
+    seen.get().expect("the scenario ran")
+}
+
+/// The simulator's certificates carry rcgen's default validity: 1975 to 4096.
+const YEAR_SECS: i64 = 365 * 86_400;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_past_the_certificates_life_is_refused() {
+    let status = refusal_with_clock_shifted_by(2_100 * YEAR_SECS).await;
+    assert_eq!(
+        status.last_tls_error,
+        Some(TlsError::Certificate(CertificateError::Expired))
+    );
+    assert_ne!(status.health, Health::Live);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_before_the_certificates_life_is_refused() {
+    // 1974: before rcgen's 1975.
+    let status = refusal_with_clock_shifted_by(-52 * YEAR_SECS).await;
+    assert_eq!(
+        status.last_tls_error,
+        Some(TlsError::Certificate(CertificateError::NotYetValid))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_connection_is_tried_before_the_clock_is_set() {
+    // Shifted before 1970 the host clock reads as unset, like a device before its first SNTP.
+    let status = refusal_with_clock_shifted_by(-60 * YEAR_SECS).await;
+    assert_eq!(status.last_tls_error, Some(TlsError::ClockUnknown));
+}

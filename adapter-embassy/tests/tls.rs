@@ -1,0 +1,215 @@
+//! The TLS layer against a rustls server on loopback: what it must accept and what it must refuse.
+
+mod support;
+
+use embedded_io_adapters::tokio_1::FromTokio;
+use embedded_io_async::Write;
+use genesys_notify_embassy::tls::{
+    self, CertificateError, TlsBuffers, TlsError, TrustAnchors, UnixTime,
+};
+use support::pki::{Algorithm, Authority, VALID_DAY};
+use tokio::net::TcpStream;
+
+const HOST: &str = "api.mypurecloud.test";
+
+/// Connects to the test server on `port` as `host`, trusting `roots`, at time `now`; on success
+/// sends a line and returns the echoed answer.
+async fn exchange(port: u16, host: &str, roots: &[&[u8]], now: u64) -> Result<String, TlsError> {
+    let socket = TcpStream::connect(("127.0.0.1", port)).await.expect("tcp");
+    let trust = TrustAnchors::new(roots).expect("trust store");
+    let mut buffers = Box::new(TlsBuffers::new());
+    let mut rng = rand_core::OsRng;
+    let mut stream = tls::connect(
+        FromTokio::new(socket),
+        host,
+        trust,
+        UnixTime::from_secs(now),
+        &mut rng,
+        &mut buffers,
+    )
+    .await?;
+    stream.write_all(b"hello\n").await.expect("write");
+    stream.flush().await.expect("flush");
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 64];
+    while !answer.ends_with(b"\n") {
+        let n = stream.read(&mut buf).await.expect("read");
+        assert!(n > 0, "server closed before answering");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    Ok(String::from_utf8(answer).expect("utf-8"))
+}
+
+#[tokio::test]
+async fn a_chain_through_an_intermediate_to_a_trusted_root_carries_data() {
+    let root = Authority::root("Test Root", Algorithm::P256);
+    let intermediate = root.intermediate("Test Intermediate", Algorithm::P256, true);
+    let leaf = intermediate.leaf(&[HOST], Algorithm::P256);
+    let port = support::pki::serve(&leaf, &[intermediate.der()]).await;
+    let answer = exchange(port, HOST, &[&root.der()], VALID_DAY).await;
+    assert_eq!(answer.as_deref(), Ok("echo: hello\n"));
+}
+
+#[tokio::test]
+async fn any_root_of_several_may_anchor_the_chain() {
+    let other = Authority::root("Other Root", Algorithm::P256);
+    let root = Authority::root("Test Root", Algorithm::P256);
+    let leaf = root.leaf(&[HOST], Algorithm::P256);
+    let port = support::pki::serve(&leaf, &[]).await;
+    let answer = exchange(port, HOST, &[&other.der(), &root.der()], VALID_DAY).await;
+    assert_eq!(answer.as_deref(), Ok("echo: hello\n"));
+}
+
+#[tokio::test]
+async fn a_server_that_also_sends_its_root_is_accepted() {
+    let root = Authority::root("Test Root", Algorithm::P256);
+    let intermediate = root.intermediate("Test Intermediate", Algorithm::P256, true);
+    let leaf = intermediate.leaf(&[HOST], Algorithm::P256);
+    let port = support::pki::serve(&leaf, &[intermediate.der(), root.der()]).await;
+    let answer = exchange(port, HOST, &[&root.der()], VALID_DAY).await;
+    assert_eq!(answer.as_deref(), Ok("echo: hello\n"));
+}
+
+#[tokio::test]
+async fn a_chain_from_an_unknown_ca_is_refused() {
+    let trusted = Authority::root("Trusted Root", Algorithm::P256);
+    let impostor = Authority::root("Trusted Root", Algorithm::P256);
+    let leaf = impostor.leaf(&[HOST], Algorithm::P256);
+    let port = support::pki::serve(&leaf, &[]).await;
+    let refused = exchange(port, HOST, &[&trusted.der()], VALID_DAY).await;
+    assert_eq!(
+        refused,
+        Err(TlsError::Certificate(CertificateError::BadSignature)),
+        "same subject, other key: the signature gives it away"
+    );
+
+    let stranger = Authority::root("Stranger Root", Algorithm::P256);
+    let leaf = stranger.leaf(&[HOST], Algorithm::P256);
+    let port = support::pki::serve(&leaf, &[]).await;
+    let refused = exchange(port, HOST, &[&trusted.der()], VALID_DAY).await;
+    assert_eq!(
+        refused,
+        Err(TlsError::Certificate(CertificateError::UnknownIssuer))
+    );
+}
+
+#[tokio::test]
+async fn a_certificate_for_another_host_is_refused() {
+    let root = Authority::root("Test Root", Algorithm::P256);
+    let leaf = root.leaf(&["api.mypurecloud.com"], Algorithm::P256);
+    let port = support::pki::serve(&leaf, &[]).await;
+    let refused = exchange(port, HOST, &[&root.der()], VALID_DAY).await;
+    assert_eq!(
+        refused,
+        Err(TlsError::Certificate(CertificateError::NameMismatch))
+    );
+}
+
+#[tokio::test]
+async fn the_common_name_alone_does_not_vouch_for_a_host() {
+    let root = Authority::root("Test Root", Algorithm::P256);
+    let leaf = root.leaf_with(&["other.example"], Algorithm::P256, |params| {
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, HOST);
+    });
+    let port = support::pki::serve(&leaf, &[]).await;
+    let refused = exchange(port, HOST, &[&root.der()], VALID_DAY).await;
+    assert_eq!(
+        refused,
+        Err(TlsError::Certificate(CertificateError::NameMismatch))
+    );
+}
+
+#[tokio::test]
+async fn a_matching_name_after_many_others_is_found() {
+    // embedded-tls's own verifier keeps only the first three SAN names; ours reads them all.
+    let names = [
+        "a.example",
+        "b.example",
+        "c.example",
+        "d.example",
+        "*.mypurecloud.test",
+    ];
+    let root = Authority::root("Test Root", Algorithm::P256);
+    let leaf = root.leaf(&names, Algorithm::P256);
+    let port = support::pki::serve(&leaf, &[]).await;
+    let answer = exchange(port, HOST, &[&root.der()], VALID_DAY).await;
+    assert_eq!(answer.as_deref(), Ok("echo: hello\n"));
+}
+
+#[tokio::test]
+async fn an_expired_certificate_is_refused() {
+    let root = Authority::root("Test Root", Algorithm::P256);
+    let leaf = root.leaf_with(&[HOST], Algorithm::P256, |params| {
+        params.not_before = rcgen::date_time_ymd(2026, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2027, 1, 1);
+    });
+    let port = support::pki::serve(&leaf, &[]).await;
+    let refused = exchange(port, HOST, &[&root.der()], VALID_DAY).await;
+    assert_eq!(
+        refused,
+        Err(TlsError::Certificate(CertificateError::Expired))
+    );
+}
+
+#[tokio::test]
+async fn a_clock_before_the_validity_period_is_refused() {
+    let root = Authority::root("Test Root", Algorithm::P256);
+    let leaf = root.leaf(&[HOST], Algorithm::P256);
+    let port = support::pki::serve(&leaf, &[]).await;
+    // A device that has not synced its clock yet believes it is 1970.
+    let refused = exchange(port, HOST, &[&root.der()], 0).await;
+    assert_eq!(
+        refused,
+        Err(TlsError::Certificate(CertificateError::NotYetValid))
+    );
+}
+
+#[tokio::test]
+async fn an_intermediate_that_is_not_a_ca_cannot_sign() {
+    let root = Authority::root("Test Root", Algorithm::P256);
+    let not_a_ca = root.intermediate("Plain Leaf", Algorithm::P256, false);
+    let leaf = not_a_ca.leaf(&[HOST], Algorithm::P256);
+    let port = support::pki::serve(&leaf, &[not_a_ca.der()]).await;
+    let refused = exchange(port, HOST, &[&root.der()], VALID_DAY).await;
+    assert_eq!(
+        refused,
+        Err(TlsError::Certificate(
+            CertificateError::NotACertificateAuthority
+        ))
+    );
+}
+
+#[tokio::test]
+async fn an_rsa_chain_is_verified() {
+    let root = Authority::root("RSA Root", Algorithm::RsaRoot);
+    let leaf = root.leaf(&[HOST], Algorithm::RsaLeaf);
+    let port = support::pki::serve(&leaf, &[]).await;
+    let answer = exchange(port, HOST, &[&root.der()], VALID_DAY).await;
+    assert_eq!(answer.as_deref(), Ok("echo: hello\n"));
+}
+
+#[tokio::test]
+async fn a_p384_intermediate_over_a_p256_leaf_is_verified() {
+    let root = Authority::root("P-384 Root", Algorithm::P384);
+    let intermediate = root.intermediate("P-384 Intermediate", Algorithm::P384, true);
+    let leaf = intermediate.leaf(&[HOST], Algorithm::P256);
+    let port = support::pki::serve(&leaf, &[intermediate.der()]).await;
+    let answer = exchange(port, HOST, &[&root.der()], VALID_DAY).await;
+    assert_eq!(answer.as_deref(), Ok("echo: hello\n"));
+}
+
+#[test]
+fn a_trust_store_with_garbage_is_refused_at_start_up() {
+    let root = Authority::root("Test Root", Algorithm::P256);
+    let roots: [&[u8]; 2] = [&root.der(), b"not a certificate"];
+    assert_eq!(
+        TrustAnchors::new(&roots).err(),
+        Some(CertificateError::Malformed)
+    );
+    assert_eq!(
+        TrustAnchors::new(&[]).err(),
+        Some(CertificateError::UnknownIssuer)
+    );
+}

@@ -1,0 +1,334 @@
+//! The REST calls a session makes: the table of outstanding calls, what each answer means,
+//! and how a call is written into the driver's buffer.
+//!
+//! Every call goes through one table with one retry policy, driven by the
+//! [`Diagnosis`]'s [`Action`]: a 401 refreshes the token once, a 429 waits `Retry-After`, a 5xx
+//! or a transport failure backs off, a 404 on a channel creates a new one, anything that
+//! retrying cannot fix gives up. Only what a *success* means differs per call, and that is
+//! what the rest of this file is about.
+
+use super::link::{Channel, Phase, Ping, Slot};
+use super::resync::Read;
+use super::{MAX_CONNECT_URI_LEN, RequestId, Session, SocketId, StopReason, Transmit};
+use crate::agent::SnapshotError;
+use crate::diagnosis::{Diagnosis, Problem};
+use crate::frame;
+use crate::json::BufferTooSmall;
+use crate::light::Health;
+use crate::request::{
+    self, Channel as ChannelReply, Operation, ResponseError, SubscriptionResults,
+};
+use crate::time::Instant;
+use crate::topic::TopicBuf;
+
+/// A REST call the session is making.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Op {
+    CreateChannel(Slot),
+    Subscribe(Slot),
+    CheckChannel(Slot),
+    ReadUser(usize),
+    ReadConversations(usize),
+}
+
+impl Op {
+    pub(super) const fn slot(self) -> Option<Slot> {
+        match self {
+            Op::CreateChannel(slot) | Op::Subscribe(slot) | Op::CheckChannel(slot) => Some(slot),
+            Op::ReadUser(_) | Op::ReadConversations(_) => None,
+        }
+    }
+
+    pub(super) const fn is_resync(self) -> bool {
+        self.slot().is_none()
+    }
+
+    pub(super) const fn operation(self) -> Operation {
+        match self {
+            Op::CreateChannel(_) => Operation::CreateChannel,
+            Op::Subscribe(_) => Operation::PutSubscriptions,
+            Op::CheckChannel(_) => Operation::ChannelExists,
+            Op::ReadUser(_) => Operation::GetUser,
+            Op::ReadConversations(_) => Operation::GetConversations,
+        }
+    }
+}
+
+/// Where one attempt of a REST call stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Attempt {
+    /// To be transmitted as soon as a usable token exists.
+    Ready,
+    /// Transmitted as `id`, with token generation `token`.
+    Sent { id: RequestId, token: u32 },
+    /// Retry at `until` (backoff, `Retry-After`).
+    Waiting { until: Instant },
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Pending {
+    pub(super) op: Op,
+    pub(super) attempt: Attempt,
+}
+
+/// Something [`Session::poll_transmit`] may hand out next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Candidate {
+    Connect { slot: Slot, socket: SocketId },
+    Ping { slot: Slot, socket: SocketId },
+    Request { index: usize, op: Op },
+}
+
+impl<const AGENTS: usize> Session<AGENTS> {
+    pub(super) fn request_index(&self, id: RequestId) -> Option<usize> {
+        self.requests
+            .iter()
+            .position(|p| matches!(p.attempt, Attempt::Sent { id: sent, .. } if sent == id))
+    }
+
+    pub(super) fn set_attempt(&mut self, index: usize, attempt: Attempt) {
+        if let Some(pending) = self.requests.get_mut(index) {
+            pending.attempt = attempt;
+        }
+    }
+
+    /// A REST call answered 2xx.
+    pub(super) fn succeeded(&mut self, now: Instant, op: Op, body: &[u8]) {
+        match op {
+            Op::CreateChannel(slot) => self.channel_created(now, slot, body),
+            Op::Subscribe(slot) => self.subscribed(slot, body),
+            Op::CheckChannel(slot) if self.link(slot).phase == Phase::Checking => {
+                // The channel exists: the network or the socket was at fault. Try again later.
+                let delay = self.backoff.next_delay(&mut self.rng);
+                self.link_mut(slot).phase = Phase::Pausing { until: now + delay };
+            }
+            Op::CheckChannel(_) => {}
+            Op::ReadUser(index) | Op::ReadConversations(index) => {
+                self.snapshot_read(now, op, index, body)
+            }
+        }
+    }
+
+    pub(super) fn channel_created(&mut self, now: Instant, slot: Slot, body: &[u8]) {
+        if self.link(slot).phase != Phase::Creating {
+            return;
+        }
+        let reply = match ChannelReply::parse(body) {
+            Ok(reply) => reply,
+            Err(error) => {
+                let ctx = self.context();
+                let operation = Operation::CreateChannel;
+                self.report_diagnosis(Diagnosis::from_unreadable_reply(&ctx, operation, error));
+                self.retry_later(now, Op::CreateChannel(slot));
+                return;
+            }
+        };
+        let mut uri = [0u8; MAX_CONNECT_URI_LEN];
+        let uri = reply.connect_uri.decode_into(&mut uri).unwrap_or("");
+        match Channel::new(&self.config.environment, uri, now) {
+            Ok(channel) => {
+                let link = self.link_mut(slot);
+                link.channel = Some(channel);
+                link.phase = Phase::Subscribing;
+                self.set_link_op(slot, Op::Subscribe(slot));
+            }
+            // Most likely the configured environment is not the organisation's: a configuration
+            // fault, shown like refused credentials.
+            Err(error) => self.stop_with(StopReason::ForeignConnectUri(error), Health::AuthFailed),
+        }
+    }
+
+    pub(super) fn subscribed(&mut self, slot: Slot, body: &[u8]) {
+        let mut permitted = 0usize;
+        let mut rejected = 0usize;
+        if let Ok(results) = SubscriptionResults::parse(body) {
+            for result in results.iter() {
+                // The reply may name the combined topic or its expanded parts.
+                let id = result.id.as_plain().unwrap_or("");
+                let is_agent_topic = self.agents.iter().any(|t| {
+                    id.eq_ignore_ascii_case(t.topic.as_str())
+                        || t.topic.as_topic().parts().any(|p| p.matches_received(id))
+                });
+                match (is_agent_topic, result.is_rejected()) {
+                    (true, true) => rejected += 1,
+                    (true, false) => permitted += 1,
+                    (false, _) => {}
+                }
+            }
+            let ctx = self.context();
+            let operation = Operation::PutSubscriptions;
+            if let Some(diagnosis) = Diagnosis::from_subscription_results(&ctx, operation, &results)
+            {
+                if rejected > 0 && permitted == 0 {
+                    self.stop_with(StopReason::Refused(diagnosis), Health::Forbidden);
+                    return;
+                }
+                self.report_diagnosis(diagnosis);
+            }
+        }
+        match self.link(slot).phase {
+            Phase::Subscribing => self.begin_connect(slot),
+            Phase::Open { .. } => self.start_resync(),
+            _ => {}
+        }
+    }
+
+    pub(super) fn snapshot_read(&mut self, now: Instant, op: Op, index: usize, body: &[u8]) {
+        let Some(tracked) = self.agents.get_mut(index) else {
+            return;
+        };
+        let read = match op {
+            Op::ReadUser(_) => &mut tracked.user,
+            _ => &mut tracked.conversations,
+        };
+        if *read != Read::Running {
+            return;
+        }
+        let applied = match op {
+            Op::ReadUser(_) => tracked.agent.apply_user_snapshot(body),
+            _ => tracked.agent.apply_conversations_snapshot(body),
+        };
+        match applied {
+            Ok(_) => {
+                match op {
+                    Op::ReadUser(_) => tracked.user = Read::Done,
+                    _ => tracked.conversations = Read::Done,
+                }
+                self.finish_resync_if_done(index);
+            }
+            Err(error) => {
+                let error = match error {
+                    SnapshotError::Json(e) => ResponseError::Json(e),
+                    SnapshotError::UnexpectedShape { expected } => {
+                        ResponseError::Shape { expected }
+                    }
+                    _ => ResponseError::Field { name: "id" },
+                };
+                let ctx = self.context();
+                let diagnosis = Diagnosis::from_unreadable_reply(&ctx, op.operation(), error);
+                self.report_diagnosis(diagnosis);
+                self.retry_later(now, op);
+            }
+        }
+    }
+
+    /// Puts `op` back into the table to be retried after a backoff.
+    pub(super) fn retry_later(&mut self, now: Instant, op: Op) {
+        let delay = self.backoff.next_delay(&mut self.rng);
+        // Cannot fail: the call was just removed from the table.
+        let _ = self.requests.push(Pending {
+            op,
+            attempt: Attempt::Waiting { until: now + delay },
+        });
+    }
+
+    /// A call was refused in a way retrying cannot fix.
+    ///
+    /// Without a channel or its subscriptions there is no stream: the session stops. A resync
+    /// read that fails (an unknown user id) leaves that agent stale and the others running,
+    /// unless the token itself or a permission is the problem.
+    pub(super) fn give_up(&mut self, op: Op, diagnosis: Diagnosis) {
+        let health = match diagnosis.problem() {
+            Problem::Forbidden | Problem::TopicsRejected => Health::Forbidden,
+            _ => Health::AuthFailed,
+        };
+        let fatal = match diagnosis.status() {
+            Some(401 | 403) => true,
+            _ => !op.is_resync(),
+        };
+        if fatal {
+            self.stop_with(StopReason::Refused(diagnosis), health);
+            return;
+        }
+        let (Op::ReadUser(index) | Op::ReadConversations(index)) = op else {
+            return;
+        };
+        self.report_diagnosis(diagnosis);
+        if let Some(tracked) = self.agents.get_mut(index) {
+            match op {
+                Op::ReadUser(_) => tracked.user = Read::Failed,
+                _ => tracked.conversations = Read::Failed,
+            }
+        }
+        self.finish_resync_if_done(index);
+    }
+
+    /// Writes what `candidate` sends into `buf`, as it would be sent with request id `id`.
+    pub(super) fn encode<'b>(
+        &self,
+        candidate: Candidate,
+        id: RequestId,
+        buf: &'b mut [u8],
+    ) -> Result<Transmit<'b>, BufferTooSmall> {
+        match candidate {
+            Candidate::Connect { slot, socket } => {
+                let uri = self.link(slot).channel.as_ref().map_or("", Channel::uri);
+                let uri = copy_str(buf, uri)?;
+                Ok(Transmit::Connect { socket, uri })
+            }
+            Candidate::Ping { socket, .. } => {
+                let len = frame::encode_ping(buf)?;
+                let text = buf.get(..len).unwrap_or_default();
+                Ok(Transmit::Send { socket, text })
+            }
+            Candidate::Request { op, .. } => {
+                let request = match op {
+                    Op::CreateChannel(_) => request::create_channel(buf)?,
+                    Op::Subscribe(slot) => {
+                        let channel_id = self.channel_id(slot);
+                        let topics = self
+                            .agents
+                            .iter()
+                            .map(|t| t.topic.as_str())
+                            .chain(self.config.extra_topics.iter().map(TopicBuf::as_str));
+                        request::put_subscriptions(buf, channel_id, topics)?
+                    }
+                    Op::CheckChannel(slot) => request::channel_exists(buf, self.channel_id(slot))?,
+                    Op::ReadUser(index) => {
+                        let user_id = self.agents.get(index).map_or("", |t| t.agent.user_id());
+                        request::get_user(buf, user_id)?
+                    }
+                    Op::ReadConversations(_) => request::get_conversations(buf)?,
+                };
+                Ok(Transmit::Http { id, request })
+            }
+        }
+    }
+
+    /// Records that `candidate` went to the driver (a request as `id`, the next free id).
+    pub(super) fn commit(&mut self, candidate: Candidate, id: RequestId, now: Instant) {
+        match candidate {
+            Candidate::Connect { slot, .. } => {
+                if let Phase::Connecting { announced, .. } = &mut self.link_mut(slot).phase {
+                    *announced = true;
+                }
+            }
+            Candidate::Ping { slot, .. } => {
+                if let Phase::Open { ping, .. } = &mut self.link_mut(slot).phase {
+                    let since = ping.since().unwrap_or(now);
+                    *ping = Ping::Sent { since };
+                }
+            }
+            Candidate::Request { index, .. } => {
+                self.take_id();
+                let token = self.token.generation();
+                self.set_attempt(index, Attempt::Sent { id, token });
+            }
+        }
+    }
+
+    pub(super) fn channel_id(&self, slot: Slot) -> &str {
+        self.link(slot).channel.as_ref().map_or("", Channel::id)
+    }
+}
+
+/// Copies `text` into `buf` and borrows it from there.
+fn copy_str<'b>(buf: &'b mut [u8], text: &str) -> Result<&'b str, BufferTooSmall> {
+    let too_small = BufferTooSmall {
+        needed: text.len(),
+        available: buf.len(),
+    };
+    let out = buf.get_mut(..text.len()).ok_or(too_small)?;
+    out.copy_from_slice(text.as_bytes());
+    core::str::from_utf8(out).map_err(|_| too_small)
+}
