@@ -10,13 +10,15 @@
 //! `genesys-notify-core`.
 //!
 //! Tasks: `led` (50 Hz frames), `console` (USB serial / UART0 line protocol), `button` (BOOT held
-//! 5 s = factory reset), and once configured `wifi`, `net` (embassy-net) and `time` (SNTP).
+//! 5 s = factory reset), and once configured `wifi`, `net` (embassy-net), `time` (SNTP) and
+//! `session` (the Genesys session through `genesys-notify-embassy`).
 #![no_std]
 #![no_main]
 
 mod button;
 mod console;
 mod led;
+mod session;
 mod shared;
 mod store;
 mod time;
@@ -29,7 +31,7 @@ use esp_backtrace as _;
 use esp_hal::clock::CpuClock;
 use esp_hal::gpio::{Input, InputConfig, Pull};
 use esp_hal::rmt::Rmt;
-use esp_hal::rng::Rng;
+use esp_hal::rng::{Rng, Trng, TrngSource};
 use esp_hal::time::Rate;
 use esp_hal::timer::timg::TimerGroup;
 use esp_hal::uart::Uart;
@@ -51,6 +53,7 @@ const SOCKETS: usize = 6;
 const RMT_FREQUENCY: Rate = Rate::from_mhz(80);
 
 static STORE: StaticCell<Store> = StaticCell::new();
+static TRNG_SOURCE: StaticCell<TrngSource<'static>> = StaticCell::new();
 static STACK_RESOURCES: StaticCell<StackResources<SOCKETS>> = StaticCell::new();
 
 #[esp_rtos::main]
@@ -117,6 +120,9 @@ async fn main(spawner: Spawner) -> ! {
         halt().await
     }
 
+    // The ADC's noise makes the hardware RNG cryptographic (TLS keys, WebSocket masks); the
+    // source stays enabled for the life of the program.
+    TRNG_SOURCE.init(TrngSource::new(peripherals.RNG, peripherals.ADC1));
     let rng = Rng::new();
     let seed = |rng: &Rng| u64::from(rng.random()) << 32 | u64::from(rng.random());
 
@@ -161,6 +167,9 @@ async fn main(spawner: Spawner) -> ! {
         )
         .expect("spawned once"),
     );
+
+    let trng = Trng::try_new().expect("the TRNG source was enabled above");
+    spawner.spawn(session::run(stack, config, trng, seed(&rng)).expect("spawned once"));
 
     halt().await
 }
