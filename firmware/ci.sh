@@ -29,11 +29,12 @@ step "targets"
 rustup target add riscv32imc-unknown-none-elf riscv32imac-unknown-none-elf
 rustup component add rustfmt clippy
 
-step "logic crate: format, clippy, host tests"
+step "logic crate: format, clippy, host tests, docs"
 HOST="$(rustc -vV | sed -n 's/^host: //p')"
 (cd logic && cargo fmt -- --check)
 (cd logic && cargo clippy --target "$HOST" --all-targets -- -D warnings)
 (cd logic && cargo test --target "$HOST")
+(cd logic && RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --target "$HOST")
 
 step "format and clippy (ESP32-C3)"
 cargo fmt -- --check

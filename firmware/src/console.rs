@@ -105,7 +105,7 @@ async fn apply(effect: Effect, config: &Config, store: &Store) {
         Effect::FactoryReset => crate::factory_reset(store).await,
     };
     if let Err(error) = result {
-        let _ = console::write_error(&error, &mut Reply);
+        let _ = console::write_error(error, &mut Reply);
     }
     if let Effect::Save(key) | Effect::Forget(key) = effect {
         defmt::info!("console: {} changed", key);

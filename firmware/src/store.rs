@@ -1,11 +1,11 @@
-//! The settings in flash: one record per setting in the `nvs` data partition, through
-//! `sequential-storage` (wear levelling, CRC-checked records, power-loss safe).
-//!
-//! The record format is the logic crate's ([`desk_light_logic::config`]): key = setting id,
-//! value = the setting's canonical text. The `nvs` partition of the standard ESP-IDF partition
-//! table (24 KiB at 0x9000) is used because nothing else in a Rust firmware touches it.
+//! The settings in flash: `desk_light_logic::store` (tested on the host) on the `nvs` data
+//! partition of the standard ESP-IDF partition table (24 KiB at 0x9000), which nothing else in
+//! a Rust firmware touches.
 
-use desk_light_logic::config::{Config, Key, MAX_VALUE_LEN};
+use core::fmt;
+
+use desk_light_logic::config::{Config, Key};
+use desk_light_logic::store::{self, Map, StoreError};
 use embassy_embedded_hal::adapter::BlockingAsync;
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::mutex::Mutex;
@@ -13,139 +13,88 @@ use esp_bootloader_esp_idf::partitions::{
     self, DataPartitionSubType, PARTITION_TABLE_MAX_LEN, PartitionType,
 };
 use esp_storage::FlashStorage;
-use sequential_storage::cache::{Cache, Uncached};
-use sequential_storage::map::{MapConfig, MapStorage};
 
 type Flash = BlockingAsync<FlashStorage<'static>>;
-type Map = MapStorage<u8, Flash, Cache<Uncached, Uncached, Uncached, u8>>;
 
-/// Scratch space for one record: key, value and headers, rounded up to flash words.
-const RECORD_BUFFER: usize = MAX_VALUE_LEN + 64;
-
-/// Why the settings could not be opened, read or written.
+/// Why the settings partition could not be found.
 #[derive(Debug, defmt::Format)]
-pub enum StoreError {
+pub enum OpenError {
     /// The partition table could not be read: the image was flashed without one.
     PartitionTable,
-    /// No `nvs` data partition: flash with the standard partition table (espflash's default).
+    /// No `nvs` data partition: flash with espflash's default partition table.
     NoPartition,
-    /// The partition is not a whole number of 4 KiB sectors, or smaller than two.
-    BadPartition,
-    /// The flash refused an operation.
-    Flash,
+    /// The partition cannot hold the settings.
+    Store(StoreError),
 }
 
-impl core::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            StoreError::PartitionTable => {
-                "the partition table cannot be read; flash the image again with espflash"
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpenError::PartitionTable => f.write_str(
+                "the partition table cannot be read; flash the image again with espflash",
+            ),
+            OpenError::NoPartition => {
+                f.write_str("no nvs partition; flash with espflash's default partition table")
             }
-            StoreError::NoPartition => {
-                "no nvs partition; flash with espflash's default partition table"
-            }
-            StoreError::BadPartition => {
-                "the nvs partition is too small or misaligned for the settings"
-            }
-            StoreError::Flash => "the flash refused a write; settings may not persist",
-        })
+            OpenError::Store(error) => write!(f, "{error}"),
+        }
     }
 }
 
 /// The settings store, shared by the console and the reset button.
 pub struct Store {
-    map: Mutex<CriticalSectionRawMutex, Map>,
+    map: Mutex<CriticalSectionRawMutex, Map<Flash>>,
 }
 
 impl Store {
     /// Finds the `nvs` partition and opens the store on it.
-    pub fn open(mut flash: FlashStorage<'static>) -> Result<Store, StoreError> {
+    pub fn open(mut flash: FlashStorage<'static>) -> Result<Store, OpenError> {
         let mut table = [0u8; PARTITION_TABLE_MAX_LEN];
         let range = {
             let partitions = partitions::read_partition_table(&mut flash, &mut table)
-                .map_err(|_| StoreError::PartitionTable)?;
+                .map_err(|_| OpenError::PartitionTable)?;
             let nvs = partitions
                 .find_partition(PartitionType::Data(DataPartitionSubType::Nvs))
-                .map_err(|_| StoreError::PartitionTable)?
-                .ok_or(StoreError::NoPartition)?;
+                .map_err(|_| OpenError::PartitionTable)?
+                .ok_or(OpenError::NoPartition)?;
             let end = nvs
                 .offset()
                 .checked_add(nvs.len())
-                .ok_or(StoreError::BadPartition)?;
+                .ok_or(OpenError::Store(StoreError::BadRange))?;
             nvs.offset()..end
         };
-        let config = MapConfig::try_new(range).map_err(|_| StoreError::BadPartition)?;
+        let map = store::open(BlockingAsync::new(flash), range).map_err(OpenError::Store)?;
         Ok(Store {
-            map: Mutex::new(MapStorage::new(
-                BlockingAsync::new(flash),
-                config,
-                Cache::new_uncached(),
-            )),
+            map: Mutex::new(map),
         })
     }
 
-    /// Reads every stored setting into a default configuration. Records that cannot be used
-    /// are reported and skipped: the light still boots, with that setting at its default.
+    /// Reads the settings; unusable records are logged and skipped, an unreadable store gives
+    /// the defaults (the light then asks to be configured).
     pub async fn load(&self) -> Config {
-        let mut config = Config::default();
         let mut map = self.map.lock().await;
-        let mut buffer = [0u8; RECORD_BUFFER];
-        let Ok(mut items) = map.fetch_all_items(&mut buffer).await else {
-            defmt::warn!("settings: flash unreadable, starting from defaults");
-            return config;
-        };
-        let mut record = [0u8; RECORD_BUFFER];
-        loop {
-            match items.next::<&[u8]>(&mut record).await {
-                Ok(Some((id, value))) => {
-                    if let Err(error) = config.load(id, value) {
-                        defmt::warn!("settings: {}", defmt::Display2Format(&error));
-                    }
-                }
-                Ok(None) => break,
-                Err(_) => {
-                    defmt::warn!("settings: a damaged record was skipped");
-                    break;
-                }
-            }
-        }
-        config
+        let loaded = store::load(&mut map, |skipped| {
+            defmt::warn!("settings: {}", defmt::Display2Format(&skipped));
+        })
+        .await;
+        loaded.unwrap_or_else(|error| {
+            defmt::error!("settings: {}", defmt::Display2Format(&error));
+            Config::default()
+        })
     }
 
     /// Writes the current value of `key`.
     pub async fn save(&self, config: &Config, key: Key) -> Result<(), StoreError> {
-        let mut value = [0u8; MAX_VALUE_LEN];
-        let len = config
-            .encode(key, &mut value)
-            .map_err(|_| StoreError::Flash)?;
-        let value: &[u8] = value.get(..len).unwrap_or_default();
-        let mut buffer = [0u8; RECORD_BUFFER];
-        self.map
-            .lock()
-            .await
-            .store_item(&mut buffer, &key.id(), &value)
-            .await
-            .map_err(|_| StoreError::Flash)
+        store::save(&mut *self.map.lock().await, config, key).await
     }
 
-    /// Removes the record of `key`: it reads back as its default.
+    /// Removes the record of `key`.
     pub async fn forget(&self, key: Key) -> Result<(), StoreError> {
-        let mut buffer = [0u8; RECORD_BUFFER];
-        self.map
-            .lock()
-            .await
-            .remove_item(&mut buffer, &key.id())
-            .await
-            .map_err(|_| StoreError::Flash)
+        store::forget(&mut *self.map.lock().await, key).await
     }
 
     /// Erases every setting.
     pub async fn erase(&self) -> Result<(), StoreError> {
-        self.map
-            .lock()
-            .await
-            .erase_all()
-            .await
-            .map_err(|_| StoreError::Flash)
+        store::erase(&mut *self.map.lock().await).await
     }
 }

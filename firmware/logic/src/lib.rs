@@ -19,3 +19,4 @@ pub mod indicator;
 pub mod network;
 pub mod render;
 pub mod sntp;
+pub mod store;
