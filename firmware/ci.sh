@@ -25,9 +25,13 @@ STATIC_RAM_BUDGET=163840      # 160 KiB
 
 step() { printf '\n=== firmware: %s\n' "$*"; }
 
-step "targets"
-rustup target add riscv32imc-unknown-none-elf riscv32imac-unknown-none-elf
-rustup component add rustfmt clippy
+step "toolchain and targets (rust-toolchain.toml: stable 1.95.0 with both RISC-V targets)"
+TOOLCHAIN="$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)"
+if ! rustup toolchain list | grep -q "^$TOOLCHAIN-"; then
+  rustup toolchain install "$TOOLCHAIN" --profile minimal --component rustfmt,clippy
+fi
+rustup component add --toolchain "$TOOLCHAIN" rustfmt clippy
+rustup target add --toolchain "$TOOLCHAIN" riscv32imc-unknown-none-elf riscv32imac-unknown-none-elf
 
 step "logic crate: format, clippy, host tests, docs"
 HOST="$(rustc -vV | sed -n 's/^host: //p')"
