@@ -203,10 +203,9 @@ pub fn parse(line: Line<'_>) -> Result<Option<Command<'_>>, CommandError> {
             let rest = rest.trim_start();
             let (name, value) = rest.split_once(' ').unwrap_or((rest, ""));
             let key = setting(name)?;
-            // The SSID and Wi-Fi password keep inner and leading spaces; a line end's stray
-            // CR or spaces typed after a non-space value are the terminal's, not the value's.
+            // An SSID or Wi-Fi password may begin or end with spaces: take it verbatim.
             let value = if key == Key::WifiSsid || key == Key::WifiPassword {
-                value.trim_end_matches(['\r', '\n'])
+                value
             } else {
                 value.trim()
             };
@@ -531,6 +530,17 @@ mod tests {
             Ok(Some(Command::Set {
                 key: Key::WifiPassword,
                 value: ""
+            }))
+        );
+    }
+
+    #[test]
+    fn a_wifi_password_keeps_its_surrounding_spaces() {
+        assert_eq!(
+            text("set wifi.password  padded pass "),
+            Ok(Some(Command::Set {
+                key: Key::WifiPassword,
+                value: " padded pass "
             }))
         );
     }
