@@ -30,7 +30,8 @@ pub struct Status {
     pub live: bool,
     /// Reconnections since start.
     pub reconnects: u32,
-    /// Why the last TLS connection failed, if it did: points at the clock or the trust store.
+    /// The most recent TLS refusal since start, if any (a later success does not clear it): it
+    /// points at the clock or the trust store.
     pub last_tls_error: Option<TlsError>,
     /// The session stopped for good; [`crate::Runner::run`] has returned or is about to.
     pub stopped: bool,
@@ -131,7 +132,8 @@ impl<M: RawMutex> Client<'_, M> {
         self.state.changed.wait().await
     }
 
-    /// Asks the runner to close its sockets and return. Waits if an earlier command is queued.
+    /// Asks the runner to close its sockets and return. Waits if earlier commands are still
+    /// queued; after the runner has returned, only the first two calls return.
     pub async fn shutdown(&self) {
         self.state.commands.send(Command::Shutdown).await;
     }

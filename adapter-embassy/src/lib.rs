@@ -11,11 +11,73 @@
 //!
 //! Every layer is written against `embedded-io-async`, so the host tests run this very code
 //! over tokio sockets against the simulated cloud.
+//!
+//! # On a device
+//!
+//! ```no_run
+//! use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+//! use genesys_notify_core::region::{Environment, Region};
+//! use genesys_notify_core::secret::Secret;
+//! use genesys_notify_embassy::rand_core::{CryptoRng, RngCore};
+//! use genesys_notify_embassy::{
+//!     Buffers, ClientState, Credentials, EmbassyNetwork, Exit, Runner, TrustAnchors, UnixTime,
+//!     WallClock,
+//! };
+//!
+//! /// The wall clock, from SNTP; `None` until the first answer (no TLS is tried before).
+//! struct Sntp;
+//! impl WallClock for Sntp {
+//!     fn now(&self) -> Option<UnixTime> {
+//!         None
+//!     }
+//! }
+//!
+//! /// The task that keeps the light's session going (the network stack runs in another task).
+//! async fn session(
+//!     stack: embassy_net::Stack<'static>,
+//!     rng: impl RngCore + CryptoRng,
+//!     roots: &'static [&'static [u8]],
+//!     state: &'static ClientState<NoopRawMutex>,
+//!     buffers: &'static mut Buffers,
+//! ) {
+//!     let mut runner = Runner::<_, _, _, _, 1>::new(
+//!         EmbassyNetwork::new(stack),
+//!         Environment::Cloud(Region::EuWest1),
+//!         Credentials::ClientCredentials {
+//!             client_id: "oauth-client-id",
+//!             client_secret: Secret::new("from flash, never logged"),
+//!         },
+//!         TrustAnchors::new(roots).expect("the built-in roots parse"),
+//!         Sntp,
+//!         rng,
+//!         &["0d8a6c3e-1f42-4b7e-9a51-6c2d8e4f7a10"],
+//!         |config| config.random_seed(0x5eed), // per device: its MAC address, say
+//!         state,
+//!         buffers,
+//!     )
+//!     .expect("a valid configuration");
+//!     match runner.run().await {
+//!         // The light already shows AuthFailed/Forbidden; the reason says what to change.
+//!         Exit::Stopped(reason) => { let _ = reason; }
+//!         Exit::Shutdown => {}
+//!     }
+//! }
+//!
+//! /// The LED task: what to show, whenever it changes.
+//! async fn led(state: &'static ClientState<NoopRawMutex>) {
+//!     let client = state.client();
+//!     loop {
+//!         let status = client.changed().await;
+//!         let _ = (status.activity, status.health); // → genesys_notify_core::light
+//!     }
+//! }
+//! ```
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod client;
+mod fmt;
 pub mod http;
 pub mod net;
 pub mod runner;
@@ -26,3 +88,6 @@ pub use client::{Client, ClientState, Command, Status};
 pub use net::{EmbassyNetwork, Network};
 pub use runner::{Buffers, Credentials, Exit, Runner, WallClock};
 pub use tls::{TrustAnchors, UnixTime};
+
+/// The RNG traits the runner takes (the version embedded-tls uses).
+pub use rand_core;

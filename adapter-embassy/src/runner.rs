@@ -11,9 +11,10 @@
 //!   selects over the socket's next message and the driver's commands (send, close), handing
 //!   every frame straight to the session and waking the driver to drain what that caused.
 //!
-//! REST requests run one at a time on a connection opened for the request: the session issues a
-//! handful per (re)connection, and one TLS context fewer is worth more on a device than the
-//! handshake it would save.
+//! REST requests run one at a time, inside the driver, on a connection opened for the request:
+//! the session issues a handful per (re)connection, and one TLS context fewer is worth more on a
+//! device than the handshake keep-alive would save. While one runs the sockets keep reading, but
+//! the session's timers wait for it (at most the connect, TLS and exchange timeouts together).
 
 use core::cell::{Cell, RefCell};
 use core::fmt::Write as _;
@@ -38,6 +39,7 @@ use heapless::{String, Vec};
 use rand_core::{CryptoRng, RngCore};
 
 use crate::client::{ClientState, Command};
+use crate::fmt::report;
 use crate::http::{self, HttpError};
 use crate::net::{Duplex, Network, Split, TcpBuffers};
 use crate::tls::{self, TlsBuffers, TlsError, TrustAnchors, UnixTime};
@@ -63,8 +65,8 @@ pub const HTTP_BODY_BUFFER_LEN: usize = 16 * 1024;
 pub const TRANSMIT_BUFFER_LEN: usize = 2 * 1024;
 
 /// Longest access token kept: Genesys tokens are opaque strings of about a hundred characters;
-/// this leaves room for JWT-shaped tokens of other grants.
-pub const MAX_ACCESS_TOKEN_LEN: usize = 2_048;
+/// five times that leaves room to spare without costing the task's memory kilobytes.
+pub const MAX_ACCESS_TOKEN_LEN: usize = 512;
 
 /// Room for an `Authorization` header value: `Bearer ` and the longest token, or `Basic ` and
 /// base64 of a client id and secret.
@@ -73,9 +75,9 @@ const AUTHORIZATION_BUFFER_LEN: usize = MAX_ACCESS_TOKEN_LEN + 16;
 /// Room for the token request (path and form body).
 const TOKEN_REQUEST_BUFFER_LEN: usize = 256;
 
-/// The longest frame the session sends on a socket: `{"message":"ping"}` today; room for a
-/// subscribe frame with a few topics.
-const MAX_SOCKET_SEND_LEN: usize = 512;
+/// The longest frame the session sends on a socket: `{"message":"ping"}` (18 bytes) is the
+/// only one today; a subscribe frame for one agent's combined topic (about 175 bytes) fits too.
+const MAX_SOCKET_SEND_LEN: usize = 256;
 
 /// Commands waiting for one socket slot: a send and a close at most in practice.
 const SLOT_QUEUE_LEN: usize = 4;
@@ -92,7 +94,7 @@ const CLOSE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(
 /// DNS and TCP connect, together.
 const CONNECT_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(10);
 
-/// The TLS handshake: RSA-2048 verification takes a few hundred milliseconds on a 160 MHz core.
+/// The TLS handshake, generously: every signature is checked in software on the device's core.
 const TLS_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(15);
 
 /// One REST exchange or WebSocket upgrade, after the connection is up.
@@ -162,7 +164,7 @@ struct RestBuffers {
 }
 
 impl Buffers {
-    /// Zeroed buffers (about 95 KiB); see [`Buffers::SIZE`].
+    /// Zeroed buffers (133 KiB); see [`Buffers::SIZE`].
     pub const fn new() -> Self {
         const SOCKET: SocketBuffers = SocketBuffers {
             tcp: TcpBuffers::new(),
@@ -237,6 +239,10 @@ impl Slot {
 }
 
 /// What the driver and the socket slots share while [`Runner::run`] runs.
+///
+/// Everything runs on one executor, and no `RefCell` borrow is ever held across an `.await`:
+/// each `handle_*`/`poll_*` call borrows the session for that call alone, so two borrows never
+/// meet.
 struct Shared<'r, R, const AGENTS: usize> {
     session: &'r RefCell<Session<AGENTS>>,
     rng: &'r RefCell<R>,
@@ -313,7 +319,9 @@ where
         })
     }
 
-    /// Runs the session until it stops for good or the application asks to shut down.
+    /// Runs the session until it stops for good or the application asks to shut down, then
+    /// closes the sockets (waiting briefly for their close frames) and returns. Call it once: a
+    /// stopped session does not start again; make a new runner with new credentials instead.
     pub async fn run(&mut self) -> Exit {
         let Self {
             network,
@@ -503,12 +511,19 @@ where
                     status.activity = activity;
                     status.stale = stale;
                 }),
-                SessionEvent::Health(health) => self.client.update(|status| status.health = health),
+                SessionEvent::Health(health) => {
+                    report!(info, "health: ", health);
+                    self.client.update(|status| status.health = health);
+                }
+                SessionEvent::Diagnosis(diagnosis) => report!(warn, "", diagnosis),
+                SessionEvent::Notice(notice) => report!(info, "", notice),
+                SessionEvent::BufferTooSmall(error) => report!(error, "transmit buffer: ", error),
                 SessionEvent::Connection(info) => self.client.update(|status| {
                     status.live = info.live;
                     status.reconnects = info.reconnects;
                 }),
                 SessionEvent::Stopped(reason) => {
+                    report!(error, "stopped: ", reason);
                     self.client.update(|status| status.stopped = true);
                     return Some(reason);
                 }
@@ -738,6 +753,7 @@ where
         Ok(stream) => Ok(stream),
         Err(TlsError::Io) => Err(Transport::Closed),
         Err(failure) => {
+            report!(warn, "TLS: ", failure);
             shared.tls_failure.set(Some(failure));
             Err(Transport::Tls)
         }

@@ -10,18 +10,19 @@ use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use genesys_notify_core::Duration;
 use genesys_notify_core::agent::Activity;
 use genesys_notify_core::light::Health;
-use genesys_notify_core::region::Environment;
+use genesys_notify_core::region::{Environment, Region};
 use genesys_notify_core::secret::Secret;
+use genesys_notify_embassy::Network;
 use genesys_notify_embassy::tls::{CertificateError, TlsError};
 use genesys_notify_embassy::{
     Buffers, Client, ClientState, Credentials, Exit, Runner, Status, TrustAnchors,
 };
-use genesys_sim::{Disconnect, Failure, Operation, Sim, org};
-use support::net::{HostClock, TokioNetwork};
+use genesys_sim::{Disconnect, Failure, Malformed, Operation, Sim, org};
+use support::net::{HostClock, Recording, Redirect, TokioNetwork};
 
 /// The simulator's heartbeat, and the session's expectation of it: short, so that a stall is
 /// noticed within a second or two of real time.
-const HEARTBEAT: StdDuration = StdDuration::from_millis(200);
+const HEARTBEAT: StdDuration = StdDuration::from_millis(300);
 
 /// The longest any step of a scenario may take before the test fails.
 const PATIENCE: StdDuration = StdDuration::from_secs(20);
@@ -65,9 +66,25 @@ where
     F: FnOnce(Client<'static, NoopRawMutex>) -> Fut,
     Fut: Future<Output = ()>,
 {
+    let environment = Environment::parse(&sim.base_url()).expect("the sim's base URL");
+    drive_on(TokioNetwork, environment, roots, clock, script).await
+}
+
+/// [`drive`], over `network` and in `environment`.
+async fn drive_on<N, F, Fut>(
+    network: N,
+    environment: Environment,
+    roots: &[&[u8]],
+    clock: HostClock,
+    script: F,
+) -> Exit
+where
+    N: Network,
+    F: FnOnce(Client<'static, NoopRawMutex>) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let state: &'static ClientState<NoopRawMutex> = Box::leak(Box::new(ClientState::new()));
     let buffers: &mut Buffers = Box::leak(Box::new(Buffers::new()));
-    let environment = Environment::parse(&sim.base_url()).expect("the sim's base URL");
     let trust = TrustAnchors::new(roots).expect("trust store");
     let credentials = Credentials::ClientCredentials {
         client_id: org::DEMO_CLIENT_ID,
@@ -75,7 +92,7 @@ where
     };
     let interval = Duration::from_millis(HEARTBEAT.as_millis() as u64);
     let mut runner: Runner<'_, _, _, _, _, 1> = Runner::new(
-        TokioNetwork,
+        network,
         environment,
         credentials,
         trust,
@@ -438,4 +455,142 @@ async fn no_connection_is_tried_before_the_clock_is_set() {
     // Shifted before 1970 the host clock reads as unset, like a device before its first SNTP.
     let status = refusal_with_clock_shifted_by(-60 * YEAR_SECS).await;
     assert_eq!(status.last_tls_error, Some(TlsError::ClockUnknown));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_for_another_name_is_refused() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    // The simulator's certificate names `localhost`; a DNS answer that sends the cloud's name
+    // to it must not be believed.
+    let redirect = Redirect {
+        port: sim.addr().port(),
+    };
+    let cloud = Environment::Cloud(Region::UsEast1);
+    let log = sim.log();
+    drive_on(redirect, cloud, &[&ca], RIGHT_CLOCK, |client| async move {
+        let status = until(&client, "a TLS refusal", |s| s.last_tls_error.is_some()).await;
+        assert_eq!(
+            status.last_tls_error,
+            Some(TlsError::Certificate(CertificateError::NameMismatch))
+        );
+        assert!(
+            log.requests_for(Operation::Token).is_empty(),
+            "nothing sent to the wrong name"
+        );
+    })
+    .await;
+    sim.shutdown().await;
+}
+
+/// Every log line of the test binary, at every level (embedded-tls's included).
+struct Recorder(std::sync::Mutex<Vec<String>>);
+
+impl log::Log for Recorder {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if let Ok(mut lines) = self.0.lock() {
+            lines.push(format!("{} {}", record.target(), record.args()));
+        }
+    }
+    fn flush(&self) {}
+}
+
+static RECORDER: Recorder = Recorder(std::sync::Mutex::new(Vec::new()));
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_the_log() {
+    let _ = log::set_logger(&RECORDER);
+    log::set_max_level(log::LevelFilter::Trace);
+    // Plain HTTP, so that the test can read the tokens the runner was given off the wire.
+    let sim = Sim::builder()
+        .heartbeat_interval(HEARTBEAT)
+        .start()
+        .await
+        .expect("the simulator starts");
+    let unused_root = support::pki::Authority::root("Unused Root", support::pki::Algorithm::P256);
+    let recording = Recording::default();
+    let received = recording.received.clone();
+    let faults = sim.faults();
+    // A refused token and a dropped socket make the runner log diagnoses and notices too.
+    faults.fail_next(Operation::CreateChannel, 1, Failure::Unauthorized);
+    let environment = Environment::parse(&sim.base_url()).expect("the sim's base URL");
+    drive_on(
+        recording,
+        environment,
+        &[&unused_root.der()],
+        RIGHT_CLOCK,
+        |client| async move {
+            until(&client, "live", |s| s.health == Health::Live).await;
+            faults.drop_all_sockets(Disconnect::Reset);
+            until(&client, "live again", |s| {
+                s.reconnects > 0 && s.health == Health::Live
+            })
+            .await;
+        },
+    )
+    .await;
+    sim.shutdown().await;
+
+    let wire = String::from_utf8_lossy(&received.lock().expect("received bytes")).into_owned();
+    let tokens: Vec<&str> = wire
+        .split("\"access_token\":\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert_eq!(tokens.len(), 2, "the first token and its refresh");
+    let lines = RECORDER.0.lock().expect("log lines").clone();
+    assert!(
+        lines.iter().any(|l| l.contains("health")),
+        "the runner logged nothing"
+    );
+    for line in &lines {
+        assert!(
+            !line.contains(org::DEMO_CLIENT_SECRET),
+            "client secret in the log: {line}"
+        );
+        for token in &tokens {
+            assert!(!line.contains(token), "a token in the log: {line}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_split_into_small_segments_and_malformed_frames_do_not_derail_it() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    let sim_ref = &sim;
+    let agent = sim.agent(org::DEMO_AGENT_ID);
+    drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        until(&client, "live", |s| s.health == Health::Live).await;
+        let channel = sim_ref.channels().remove(0).id;
+        let faults = sim_ref.faults();
+        assert!(faults.split_frames(&channel, 7));
+        for kind in [
+            Malformed::TruncatedJson,
+            Malformed::NotJson,
+            Malformed::NotAnObject,
+            Malformed::MissingTopicName,
+            Malformed::Binary,
+            Malformed::InvalidUtf8,
+        ] {
+            assert!(faults.send_malformed(&channel, kind));
+        }
+        let call = agent.ring();
+        until(&client, "ringing, through 7-byte segments", |s| {
+            s.activity == Activity::Alerting
+        })
+        .await;
+        call.answer();
+        until(&client, "on the call", |s| s.activity == Activity::OnCall).await;
+        assert_eq!(
+            client.status().reconnects,
+            0,
+            "the socket survived all of it"
+        );
+    })
+    .await;
+    sim.shutdown().await;
 }

@@ -213,3 +213,27 @@ fn a_trust_store_with_garbage_is_refused_at_start_up() {
         Some(CertificateError::UnknownIssuer)
     );
 }
+
+#[tokio::test]
+async fn a_certificate_for_clients_only_cannot_serve() {
+    let root = Authority::root("Test Root", Algorithm::P256);
+    let leaf = root.leaf_with(&[HOST], Algorithm::P256, |params| {
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    });
+    let port = support::pki::serve(&leaf, &[]).await;
+    let refused = exchange(port, HOST, &[&root.der()], VALID_DAY).await;
+    assert_eq!(
+        refused,
+        Err(TlsError::Certificate(CertificateError::NotForServers))
+    );
+
+    let leaf = root.leaf_with(&[HOST], Algorithm::P256, |params| {
+        params.extended_key_usages = vec![
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        ];
+    });
+    let port = support::pki::serve(&leaf, &[]).await;
+    let answer = exchange(port, HOST, &[&root.der()], VALID_DAY).await;
+    assert_eq!(answer.as_deref(), Ok("echo: hello\n"));
+}

@@ -23,11 +23,13 @@
 //! (→ dialing) or `connected` (→ held if `held`, else on_call for calls, callbacks and videos,
 //! else interacting). Anything else — unknown states included — is not live.
 //!
-//! A conversation with no live agent leg is in wrap-up when an agent participant that has not
-//! left (no `endTime`) has `wrapupRequired: true` with no `wrapup` and no `endAcwTime`, or has a
-//! leg whose `afterCallWork.state` is `pending`. A participant with an `endTime` has left the
-//! conversation, wrap-up included: Genesys stamps it when the agent's part is over (the captured
-//! callback disconnect shows exactly that).
+//! A conversation with no live agent leg is in wrap-up when an agent participant has
+//! `wrapupRequired: true` with no `wrapup` and no `endAcwTime`, or has a leg whose
+//! `afterCallWork.state` is `pending`. The participant's `endTime` does not end wrap-up: Genesys
+//! stamps it when the interaction disconnects, which is when after-call work *starts* (the
+//! captured callback disconnect has `endTime` equal to `startAcwTime`, no `endAcwTime` and
+//! `afterCallWork.state: pending`). Wrap-up ends with the event that carries the `wrapup`, the
+//! `endAcwTime` or a finished `afterCallWork`, or with a summary that counts no wrap-up.
 //!
 //! The activity is the highest of all tracked conversations in the order alerting > on_call >
 //! dialing > held > interacting > wrap_up. With none of those, routing status decides
@@ -270,9 +272,9 @@ impl Urgency {
     fn of(conversation: &Conversation<'_>, user_id: &str) -> Option<Urgency> {
         let mut live = None;
         let mut wrap_up = false;
-        let agents = conversation.participants().filter(|p| {
-            !p.has_ended() && p.user_id().is_some_and(|u| u.eq_ignore_ascii_case(user_id))
-        });
+        let agents = conversation
+            .participants()
+            .filter(|p| p.user_id().is_some_and(|u| u.eq_ignore_ascii_case(user_id)));
         for participant in agents {
             if participant.wrapup_required()
                 && !participant.has_wrapup()
@@ -280,11 +282,12 @@ impl Urgency {
             {
                 wrap_up = true;
             }
+            let ended = participant.has_ended();
             for leg in participant.legs() {
                 if leg.after_call_work() == Some(AfterCallWorkState::Pending) {
                     wrap_up = true;
                 }
-                if leg.is_disconnected() {
+                if ended || leg.is_disconnected() {
                     continue;
                 }
                 let urgency = match leg.state() {
@@ -675,16 +678,17 @@ mod tests {
     }
 
     #[test]
-    fn the_captured_callback_disconnect_ends_the_wrap_up() {
+    fn the_captured_callback_disconnect_is_still_in_wrap_up() {
+        // endTime is stamped when the callback disconnects; after-call work is still pending.
         let mut agent = Agent::new("AGENT_USER_ID").unwrap();
         for name in [
             "event_v2_users_conversations_callback_acw",
             "event_v2_users_conversations_callback_disconnect",
         ] {
             agent.handle_event(&event::parse(vector(name)).unwrap());
+            assert_eq!(agent.activity(), Activity::WrapUp, "{name}");
         }
-        assert_eq!(agent.tracked_conversations(), 0);
-        assert_eq!(agent.activity(), Activity::Unknown);
+        assert_eq!(agent.tracked_conversations(), 1);
     }
 
     #[test]
@@ -902,6 +906,16 @@ mod tests {
             (
                 r#""wrapupRequired":true,"endTime":"2024-01-01T00:06:00Z""#,
                 disconnected,
+                Activity::WrapUp,
+            ),
+            (
+                r#""wrapupRequired":true,"endTime":"2024-01-01T00:06:00Z","wrapup":{"code":"x"}"#,
+                disconnected,
+                Activity::Unknown,
+            ),
+            (
+                r#""endTime":"2024-01-01T00:06:00Z""#,
+                r#"{"state":"connected"}"#,
                 Activity::Unknown,
             ),
         ];

@@ -136,7 +136,11 @@ pub fn parse(input: &[u8]) -> Result<Value<'_>, Error> {
     if after < input.len() {
         return Err(Error::TrailingData { at: after });
     }
-    Ok(value_at(input, start).map_or(Value::Null, |(v, _)| v))
+    // Validation found the end already: no second scan of the whole document.
+    Ok(input
+        .get(start..end)
+        .and_then(value_from_span)
+        .unwrap_or(Value::Null))
 }
 
 fn is_ws(b: u8) -> bool {
@@ -201,6 +205,7 @@ fn validate_container(s: &[u8], open: usize, depth: usize, close: u8) -> Result<
 fn validate_string(s: &[u8], open: usize) -> Result<usize, Error> {
     let mut i = open + 1;
     loop {
+        i = next_string_special(s, i);
         match byte_at(s, i)? {
             b'"' => return Ok(i + 1),
             b'\\' => {
@@ -277,8 +282,12 @@ fn validate_number(s: &[u8], start: usize) -> Result<usize, Error> {
 /// still, on any surprise it returns `None` rather than panicking.
 fn value_at(s: &[u8], i: usize) -> Option<(Value<'_>, usize)> {
     let end = skip_value(s, i)?;
-    let raw = s.get(i..end)?;
-    let v = match raw.first()? {
+    Some((value_from_span(s.get(i..end)?)?, end))
+}
+
+/// Types the validated text of exactly one value.
+fn value_from_span(raw: &[u8]) -> Option<Value<'_>> {
+    Some(match raw.first()? {
         b'{' => Value::Object(Object { raw }),
         b'[' => Value::Array(Array { raw }),
         b'"' => Value::String(Str {
@@ -288,11 +297,13 @@ fn value_at(s: &[u8], i: usize) -> Option<(Value<'_>, usize)> {
         b'f' => Value::Bool(false),
         b'n' => Value::Null,
         _ => Value::Number(Number { raw }),
-    };
-    Some((v, end))
+    })
 }
 
 /// Finds the end of the validated value at `i` by tracking only strings and brackets.
+///
+/// This is the hot loop of every lookup (each level of an object walk skips the values it
+/// passes), so it hops eight bytes at a time over text that holds no quote or bracket.
 fn skip_value(s: &[u8], i: usize) -> Option<usize> {
     match *s.get(i)? {
         b'"' => skip_string(s, i),
@@ -300,21 +311,21 @@ fn skip_value(s: &[u8], i: usize) -> Option<usize> {
             let mut depth = 0usize;
             let mut j = i;
             loop {
+                j = next_structural(s, j);
                 match *s.get(j)? {
-                    b'"' => {
-                        j = skip_string(s, j)?;
-                        continue;
+                    b'"' => j = skip_string(s, j)?,
+                    b'{' | b'[' => {
+                        depth += 1;
+                        j += 1;
                     }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
+                    _ => {
                         depth = depth.checked_sub(1)?;
+                        j += 1;
                         if depth == 0 {
-                            return Some(j + 1);
+                            return Some(j);
                         }
                     }
-                    _ => {}
                 }
-                j += 1;
             }
         }
         _ => {
@@ -333,12 +344,85 @@ fn skip_value(s: &[u8], i: usize) -> Option<usize> {
 fn skip_string(s: &[u8], open: usize) -> Option<usize> {
     let mut j = open + 1;
     loop {
+        j = next_quote_or_backslash(s, j);
         match *s.get(j)? {
             b'"' => return Some(j + 1),
-            b'\\' => j += 2,
-            _ => j += 1,
+            _ => j += 2,
         }
     }
+}
+
+// Word-at-a-time scanning ("SWAR"): eight bytes are tested for a given byte value with a few
+// integer operations, so runs of ordinary text are passed over without a branch per byte.
+// In each mask the lowest set bit marks the first matching byte exactly (a borrow can only
+// create false marks above a true one), so `trailing_zeros` finds it without a byte loop.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in (at least) the first byte of `word` equal to `byte`; zero if none is.
+fn mask_byte(word: u64, byte: u8) -> u64 {
+    let x = word ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// High bit set in (at least) the first byte of `word` below `limit` (`limit <= 128`).
+fn mask_below(word: u64, limit: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(limit)) & !word & HIGHS
+}
+
+/// Scans from `i` for the first byte that `word_mask` marks (eight at a time) or `is_match`
+/// accepts (the tail shorter than a word); returns its index or `s.len()`.
+fn scan(
+    s: &[u8],
+    mut i: usize,
+    word_mask: impl Fn(u64) -> u64,
+    is_match: impl Fn(u8) -> bool,
+) -> usize {
+    while let Some(chunk) = s.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+        let mask = word_mask(u64::from_le_bytes(*chunk));
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while s.get(i).is_some_and(|&b| !is_match(b)) {
+        i += 1;
+    }
+    i.min(s.len())
+}
+
+/// The index of the first `"`, `{`, `}`, `[` or `]` at or after `i` (or `s.len()`).
+fn next_structural(s: &[u8], i: usize) -> usize {
+    // Setting bit 5 folds `[` onto `{` and `]` onto `}`; `"` is unchanged by it.
+    scan(
+        s,
+        i,
+        |word| {
+            let folded = word | (ONES * 0x20);
+            mask_byte(word, b'"') | mask_byte(folded, b'{') | mask_byte(folded, b'}')
+        },
+        |b| b == b'"' || matches!(b | 0x20, b'{' | b'}'),
+    )
+}
+
+/// The index of the first `"` or `\` at or after `i` (or `s.len()`).
+fn next_quote_or_backslash(s: &[u8], i: usize) -> usize {
+    scan(
+        s,
+        i,
+        |word| mask_byte(word, b'"') | mask_byte(word, b'\\'),
+        |b| b == b'"' || b == b'\\',
+    )
+}
+
+/// The index of the first `"`, `\` or control character at or after `i` (or `s.len()`).
+fn next_string_special(s: &[u8], i: usize) -> usize {
+    scan(
+        s,
+        i,
+        |word| mask_byte(word, b'"') | mask_byte(word, b'\\') | mask_below(word, 0x20),
+        |b| b == b'"' || b == b'\\' || b < 0x20,
+    )
 }
 
 /// A JSON value borrowed from validated text.
@@ -1021,6 +1105,48 @@ mod tests {
             let published_broken = name.starts_with("subscriptions_request_body")
                 || name.starts_with("event_v2_users_activity");
             assert_eq!(result.is_err(), published_broken, "{name}: {result:?}");
+        }
+    }
+
+    #[test]
+    fn word_at_a_time_scans_agree_with_a_byte_by_byte_scan() {
+        // Every position of every special byte, over words and tails, with ordinary text
+        // (including bytes at and above 0x80) around it.
+        let alphabet = [
+            b'a', b' ', 0x7f, 0x80, 0xff, 0x1f, b'"', b'\\', b'{', b'}', b'[', b']', 0x5c, b'z',
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..40 {
+            for _ in 0..50 {
+                let mut text = [0u8; 40];
+                for byte in text.iter_mut().take(len) {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    *byte = alphabet[(seed % alphabet.len() as u64) as usize];
+                }
+                let text = &text[..len];
+                for from in 0..=len {
+                    let naive = |pred: &dyn Fn(u8) -> bool| {
+                        text[from..]
+                            .iter()
+                            .position(|&b| pred(b))
+                            .map_or(len, |p| from + p)
+                    };
+                    assert_eq!(
+                        next_structural(text, from),
+                        naive(&|b| matches!(b, b'"' | b'{' | b'}' | b'[' | b']'))
+                    );
+                    assert_eq!(
+                        next_quote_or_backslash(text, from),
+                        naive(&|b| b == b'"' || b == b'\\')
+                    );
+                    assert_eq!(
+                        next_string_special(text, from),
+                        naive(&|b| b == b'"' || b == b'\\' || b < 0x20)
+                    );
+                }
+            }
         }
     }
 

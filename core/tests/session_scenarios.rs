@@ -869,3 +869,70 @@ fn an_unknown_user_leaves_that_agent_stale_and_the_others_live() {
     assert!(cloud.diagnoses().iter().any(|d| d.contains("user")));
     assert_eq!(cloud.health(), Health::Stale);
 }
+
+#[test]
+fn a_driver_that_loses_outcomes_cannot_wedge_the_session() {
+    use genesys_notify_core::session::{ANSWER_TIMEOUT, Notice};
+    let mut session = Session::<1>::new(config(), &[AGENT]).expect("valid");
+    let mut buf = [0u8; 2048];
+    let mut now = Instant::ZERO;
+    let mut next = |session: &mut Session<1>, now: Instant| {
+        let mut out = Vec::new();
+        while let Some(t) = session.poll_transmit(now, &mut buf) {
+            out.push(match t {
+                Transmit::FetchToken { .. } => "token".to_string(),
+                Transmit::Http { request, .. } => format!("{:?}", request.operation),
+                Transmit::Connect { .. } => "connect".to_string(),
+                Transmit::Close { .. } => "close".to_string(),
+                _ => "other".to_string(),
+            });
+        }
+        out
+    };
+    // The token fetch is never answered: it is asked for again after the answer timeout.
+    assert_eq!(next(&mut session, now), ["token"]);
+    assert_eq!(session.poll_timeout(), Some(now + ANSWER_TIMEOUT));
+    now += ANSWER_TIMEOUT;
+    session.handle_timeout(now);
+    now = session.poll_timeout().expect("a retry");
+    session.handle_timeout(now);
+    assert_eq!(next(&mut session, now), ["token"]);
+    session.handle_token(now, Duration::from_hours(1));
+
+    // The channel creation is never answered: it is retried.
+    assert_eq!(next(&mut session, now), ["CreateChannel"]);
+    now += ANSWER_TIMEOUT;
+    session.handle_timeout(now);
+    now = session.poll_timeout().expect("a retry");
+    session.handle_timeout(now);
+    let create = loop {
+        let mut buf = [0u8; 2048];
+        match session.poll_transmit(now, &mut buf) {
+            Some(Transmit::Http { id, .. }) => break id,
+            Some(_) => continue,
+            None => panic!("the creation is retried"),
+        }
+    };
+    let channel = br#"{"connectUri":"wss://streaming.mypurecloud.com/channels/c1","id":"c1"}"#;
+    session.handle_response(now, create, 200, None, channel);
+    let subscribe = drain(&mut session, now).0[0].0;
+    session.handle_response(now, subscribe, 200, None, b"{}");
+
+    // The connect is never reported: closed and the channel checked.
+    assert_eq!(next(&mut session, now), ["connect"]);
+    now += ANSWER_TIMEOUT;
+    session.handle_timeout(now);
+    assert_eq!(next(&mut session, now), ["close", "ChannelExists"]);
+    let notices: Vec<Notice> = std::iter::from_fn(|| session.poll_event())
+        .filter_map(|e| match e {
+            SessionEvent::Notice(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        notices,
+        [Notice::SocketFailed(CloseInfo::Transport(
+            Transport::Timeout
+        ))]
+    );
+}

@@ -26,6 +26,8 @@ use crate::state::{Principal, Shared, State as World, TokenRecord};
 
 /// Length of issued access and refresh tokens (Genesys' are opaque strings of similar size).
 const TOKEN_LEN: usize = 64;
+/// Length of one-time authorization codes (short-lived, so shorter than tokens).
+pub(crate) const CODE_LEN: usize = 32;
 
 pub(crate) fn random_string(len: usize) -> String {
     rand::rng()
@@ -195,7 +197,8 @@ fn grant(
     let mut body = json!({
         "access_token": token,
         "token_type": "bearer",
-        "expires_in": lifetime.as_secs(),
+        // Whole seconds, rounded up: a sub-second test lifetime must not read as "already expired".
+        "expires_in": lifetime.as_millis().div_ceil(1000),
     });
     if let Some(r) = refresh {
         body["refresh_token"] = json!(r);

@@ -1,10 +1,11 @@
 //! The TOML file the `genesys-sim` program reads (`--config org.toml`).
 //!
 //! ```toml
-//! heartbeat_ms = 30000          # all four optional; Genesys' own values by default
+//! heartbeat_ms = 30000          # optional; Genesys' own values by default
 //! channel_lifetime_ms = 86400000
 //! socket_closing_lead_ms = 60000
 //! token_lifetime_ms = 86400000
+//! maintenance_after_ms = 3600000 # optional; off by default
 //!
 //! [org]                         # optional; without users and clients the demo org is served
 //! id = "my-org"
@@ -126,6 +127,7 @@ pub struct FileConfig {
     channel_lifetime_ms: Option<u64>,
     socket_closing_lead_ms: Option<u64>,
     token_lifetime_ms: Option<u64>,
+    maintenance_after_ms: Option<u64>,
     #[serde(default)]
     org: OrgSection,
     #[serde(default)]
@@ -223,6 +225,9 @@ impl FileConfig {
         }
         if let Some(ms) = self.token_lifetime_ms {
             builder = builder.token_lifetime(Duration::from_millis(ms));
+        }
+        if let Some(ms) = self.maintenance_after_ms {
+            builder = builder.maintenance_after(Duration::from_millis(ms));
         }
         Ok(builder)
     }

@@ -12,6 +12,9 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 
+/// The general per-token rate limit Genesys reports in a 429's `limit` (about 300 requests/min).
+const RATE_LIMIT_PER_MINUTE: u32 = 300;
+
 /// The header carrying the request's correlation id on every REST response.
 pub const CORRELATION_HEADER: &str = "ININ-Correlation-Id";
 
@@ -85,7 +88,7 @@ impl IntoResponse for ApiError {
             body["limit"] = json!({
                 "key": "token.rate.per.minute",
                 "namespace": "platform.api",
-                "value": 300,
+                "value": RATE_LIMIT_PER_MINUTE,
             });
         }
         let mut response = (self.status, Json(body)).into_response();

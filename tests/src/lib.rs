@@ -55,53 +55,69 @@
 //!   evict channels, revoke or expire tokens, fail or delay requests, malformed, oversized and
 //!   split frames.
 //! - [`Sim::log`] → [`Log`]: every request and frame; `requests_for`, `token_leaks`, `wait_for`.
+//! - [`Sim::wait_until_listening`] / [`Sim::wait_for_sockets`]: the moment a client under test
+//!   can receive events (Genesys never replays them), so a test knows when to act.
 //! - [`Org`] with [`Role`], [`User`], [`OAuthClient`]; [`Org::demo`] for a ready-made org.
 //! - [`scenario::shift`]: a ready-made stretch of an agent's day, for demos.
 //!
 //! ## What is documented and what is our understanding
 //!
-//! Marked as in `shared/docs/genesys-protocol.md`: **[doc]** published by Genesys, **[seen]**
-//! observed by several working clients, **[guess]** our inference.
+//! Marked as in `shared/docs/genesys-protocol.md`: **\[doc\]** published by Genesys, **\[seen\]**
+//! observed by several working clients, **\[guess\]** our inference.
 //!
 //! | Behaviour | Source |
 //! |---|---|
-//! | `POST /api/v2/notifications/channels` → `connectUri`, `id` (opaque, not a UUID), `expires` | [doc] |
-//! | No token on the socket; the channel id is the capability | [doc] |
-//! | 20 channels per user + OAuth client; the 21st evicts the least recently used, unconnected first | [doc] |
-//! | Channels live 24 h; re-subscribing extends them | [doc] |
-//! | One socket per channel; a second connection kicks the first | [doc] |
-//! | The kicked socket gets close code 1000 "replaced by a new connection" | [guess] |
-//! | `HEAD …/channels/{id}` 200/404; no channel DELETE; `DELETE …/subscriptions` clears | [doc] |
-//! | `PUT` replaces, `POST` adds, `GET` lists; body `[{"id": topic}]` | [doc] |
-//! | `ignoreErrors=true` → per-topic `state` Permitted/Rejected + `missingPermissions`; else one forbidden topic → 403 | [doc] |
-//! | The 403's code is `missing.any.permissions`; rejected entries carry `rejectionReason` | [guess] |
-//! | Invalid/system topics → 400 (or Rejected with `ignoreErrors`) | [guess] |
-//! | Subscription responses list the whole resulting topic list, combined topics expanded | [guess] |
-//! | At most 1 000 topics per channel (more → 400) | [doc] |
-//! | Combined topics `v2.users.{id}?a&b` ≤ 200 characters, delivered under the expanded names | [doc] |
-//! | Topic spelling exact when subscribing | [doc] |
-//! | Which permission each topic needs (see `AGENT_PERMISSIONS`); own user always allowed | [guess] |
-//! | Heartbeat frame `{"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}}` | [doc]/[seen] |
-//! | `{"message":"ping"}` → `{"topicName":"channel.metadata","eventBody":{"message":"pong"}}` | [doc] |
-//! | Socket `subscribe`/`unsubscribe` replies `{"result":"200","status":"subscribed"}`, failures `"400"`, gone channel `"404"`; no `topicName` | [seen] |
-//! | Socket replies echo `correlationId`; forbidden topics over the socket answer `"400"` | [guess] |
-//! | `v2.system.socket_closing` about a minute before a maintenance close | [doc] |
-//! | Its body (`eventBody.message`), and the close code 1001 that follows | [guess] |
-//! | Close code 1001 "idle timeout" | [seen] |
-//! | Expired/evicted channels close their socket with 1000 | [guess] |
-//! | Event envelope `topicName`, `version: "2"`, `eventBody`, `metadata.CorrelationId` | [doc] |
-//! | Conversation bodies: whole conversation, old legs kept, ACW fields; two events on hang-up with ACW | [seen] (real captures) |
-//! | Routing `INTERACTING` from alerting until wrap-up; `NOT_RESPONDING` on an unanswered offer | [guess] |
-//! | Presence spelled `On Queue` in REST, `ON_QUEUE` in events | [seen] spellings vary |
-//! | REST error body and `ININ-Correlation-Id`; 401 codes; 429 `Retry-After` | [doc] |
-//! | Token endpoint errors `{"error","description"}` | [doc] |
-//! | Client-credentials tokens have no scopes; `authorizedScope` is `[]` for them | [doc] / [guess] |
-//! | `/users/me` and `GET /conversations` with client credentials → 400 "requires a user context" | [guess] |
-//! | Missing scope → 403 `not.authorized`; `X` satisfies `X:readonly` | [guess] |
-//! | Scopes per operation: `notifications`; `users:readonly`/`user-basic-info`; `routing:readonly`; `presence:readonly`; `conversations:readonly` | [guess] |
-//! | `DELETE …/subscriptions` answers 204 | [guess] |
+//! | `POST /api/v2/notifications/channels` → `connectUri`, `id` (opaque, not a UUID), `expires` | \[doc\] |
+//! | No token on the socket; the channel id is the capability | \[doc\] |
+//! | 20 channels per user + OAuth client; the 21st evicts the least recently used, unconnected first | \[doc\] |
+//! | Channels live 24 h; re-subscribing extends them | \[doc\] |
+//! | One socket per channel; a second connection kicks the first | \[doc\] |
+//! | The kicked socket gets close code 1000 "replaced by a new connection" | \[guess\] |
+//! | `HEAD …/channels/{id}` 200/404; no channel DELETE; `DELETE …/subscriptions` clears | \[doc\] |
+//! | `PUT` replaces, `POST` adds, `GET` lists; body `[{"id": topic}]` | \[doc\] |
+//! | `ignoreErrors=true` → per-topic `state` Permitted/Rejected + `missingPermissions`; else one forbidden topic → 403 | \[doc\] |
+//! | The 403's code is `missing.any.permissions`; rejected entries carry `rejectionReason` | \[guess\] |
+//! | Invalid/system topics → 400 (or Rejected with `ignoreErrors`) | \[guess\] |
+//! | Subscription responses list the whole resulting topic list, combined topics expanded | \[guess\] |
+//! | At most 1 000 topics per channel (more → 400) | \[doc\] |
+//! | Combined topics `v2.users.{id}?a&b` ≤ 200 characters, delivered under the expanded names | \[doc\] |
+//! | Topic spelling exact when subscribing | \[doc\] |
+//! | Which permission each topic needs (see `AGENT_PERMISSIONS`); own user always allowed | \[guess\] |
+//! | Heartbeat frame `{"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}}` | \[doc\]/\[seen\] |
+//! | `{"message":"ping"}` → `{"topicName":"channel.metadata","eventBody":{"message":"pong"}}` | \[doc\] |
+//! | Socket `subscribe`/`unsubscribe` replies `{"result":"200","status":"subscribed"}`, failures `"400"`, gone channel `"404"`; no `topicName` | \[seen\] |
+//! | Socket replies echo `correlationId`; forbidden topics over the socket answer `"400"` | \[guess\] |
+//! | `v2.system.socket_closing` about a minute before a maintenance close | \[doc\] |
+//! | Its body (`eventBody.message`), and the close code 1001 that follows | \[guess\] |
+//! | Close code 1001 "idle timeout" | \[seen\] |
+//! | Expired/evicted channels close their socket with 1000 | \[guess\] |
+//! | Event envelope `topicName`, `version: "2"`, `eventBody`, `metadata.CorrelationId` | \[doc\] |
+//! | Conversation bodies: whole conversation, old legs kept, ACW fields; two events on hang-up with ACW | \[seen\] (real captures) |
+//! | Routing `INTERACTING` from alerting until wrap-up; `NOT_RESPONDING` on an unanswered offer | \[guess\] |
+//! | Presence spelled `On Queue` in REST, `ON_QUEUE` in events | \[seen\] spellings vary |
+//! | REST error body and `ININ-Correlation-Id`; 401 codes; 429 `Retry-After` | \[doc\] |
+//! | Token endpoint errors `{"error","description"}` | \[doc\] |
+//! | `expires_in` in whole seconds; sub-second test lifetimes round up to 1 | \[doc\] / simulator only |
+//! | Client-credentials tokens have no scopes; `authorizedScope` is `[]` for them | \[doc\] / \[guess\] |
+//! | `/users/me` and `GET /conversations` with client credentials → 400 "requires a user context" | \[guess\] |
+//! | Missing scope → 403 `not.authorized`; `X` satisfies `X:readonly` | \[guess\] |
+//! | Scopes per operation: `notifications`; `users:readonly`/`user-basic-info`; `routing:readonly`; `presence:readonly`; `conversations:readonly` | \[guess\] |
+//! | `DELETE …/subscriptions` answers 204 | \[guess\] |
+//! | `muted` appears on call legs only (the SDK models of other media have none) | \[doc\] |
+//! | Presence definition ids: `Available`'s is from a real capture, the others are the simulator's own | \[guess\] |
+//! | `GET /api/v2/conversations` entries: the event body plus `startTime` and `selfUri` | \[guess\] |
+//! | A revoked token gets 401 `bad.credentials` | \[guess\] |
+//! | REST reads of another user's presence/routing need no permission beyond the scope | \[guess\] |
+//!
+//! ## Not simulated
+//!
+//! Separate `login.`/`api.`/`streaming.` hosts and regions (one loopback port serves all); the
+//! general rate limit (inject 429s instead); topics other than the five user topics above;
+//! `v2.system.no_longer_subscribed` / `v2.system.token_revoked` / `v2.subscription.updated`;
+//! HIPAA idle expiry of tokens; PKCE, implicit and SAML2 grants; paging of list responses.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod agent;
 mod auth;
@@ -137,7 +153,8 @@ pub use crate::conversation::Media;
 pub use crate::error::{CORRELATION_HEADER, StartError};
 pub use crate::faults::{Disconnect, Failure, Faults, Malformed};
 pub use crate::log::{
-    Direction, Entry, FrameKind, FrameRecord, Log, REDACTED, RequestRecord, SocketEnd, SocketRecord,
+    Direction, Entry, FrameKind, FrameRecord, Log, MAX_LOG_ENTRIES, REDACTED, RequestRecord,
+    SocketEnd, SocketRecord,
 };
 pub use crate::operation::Operation;
 pub use crate::org::{Grant, OAuthClient, Org, Role, User};
@@ -195,6 +212,13 @@ impl SimBuilder {
         self
     }
 
+    /// Sends every socket `v2.system.socket_closing` this long after it connects, then closes it
+    /// after the lead (default: never), so long runs exercise socket rollover without a script.
+    pub fn maintenance_after(mut self, age: Duration) -> Self {
+        self.timing.maintenance_after = Some(age);
+        self
+    }
+
     /// Serves HTTPS/WSS with a certificate from a test CA made at start-up (see [`Sim::ca_pem`]).
     pub fn tls(mut self, enabled: bool) -> Self {
         self.tls = enabled;
@@ -226,6 +250,7 @@ impl SimBuilder {
             log: Arc::default(),
             faults: faults::FaultStore::default(),
             cancel: cancel.clone(),
+            changed: tokio::sync::Notify::new(),
         });
         let server = tokio::spawn(net::accept_loop(Arc::clone(&shared), listener, acceptor));
         Ok(Sim {
@@ -348,7 +373,7 @@ impl Sim {
     pub fn authorization_code(&self, client_id: &str) -> Option<String> {
         let mut state = self.shared.lock();
         state.org.find_client(client_id)?;
-        let code = auth::random_string(32);
+        let code = auth::random_string(auth::CODE_LEN);
         state.auth_codes.insert(code.clone(), client_id.to_owned());
         Some(code)
     }
@@ -379,6 +404,33 @@ impl Sim {
             .values()
             .filter(|c| c.socket.is_some())
             .count()
+    }
+
+    /// Waits until some connected socket's channel is subscribed to `topic` (compared ignoring
+    /// case): the moment a client can receive its events, since Genesys never replays them.
+    /// `false` if `within` passes first; `within` is an upper bound, not a sleep.
+    pub async fn wait_until_listening(&self, topic: &str, within: Duration) -> bool {
+        self.shared
+            .wait_until(within, |state| {
+                state.channels.values().any(|c| {
+                    c.socket.is_some() && c.topics.iter().any(|t| t.eq_ignore_ascii_case(topic))
+                })
+            })
+            .await
+    }
+
+    /// Waits until at least `count` sockets are connected; `false` if `within` passes first.
+    pub async fn wait_for_sockets(&self, count: usize, within: Duration) -> bool {
+        self.shared
+            .wait_until(within, |state| {
+                state
+                    .channels
+                    .values()
+                    .filter(|c| c.socket.is_some())
+                    .count()
+                    >= count
+            })
+            .await
     }
 
     /// Stops serving: sockets get close 1001, then the listener closes.

@@ -4,10 +4,11 @@
 //! a subscription sent twice. The simulator sees all of that from the other side, so it records
 //! every request (method, URI, headers) and every WebSocket frame in both directions.
 //!
-//! Secrets are never stored: `Authorization` values and any issued token found in a URI are
-//! replaced by `***` before recording. A token found in a URI still marks the record
+//! Secrets are never stored: `Authorization` values and any issued token found in a URI, a header
+//! or a client's frame are replaced by `***` before recording. A token found in a URI still marks the record
 //! ([`RequestRecord::token_in_url`]) so tests can flag the leak.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -19,6 +20,11 @@ use crate::operation::Operation;
 
 /// What the simulator puts in place of a secret.
 pub const REDACTED: &str = "***";
+
+/// How many entries the log keeps; older ones are forgotten. Tests stay far below it; it bounds
+/// the memory of a long-running `genesys-sim` program (heartbeats are logged too), at roughly
+/// 50 MB.
+pub const MAX_LOG_ENTRIES: usize = 100_000;
 
 /// One recorded HTTP request.
 #[derive(Debug, Clone)]
@@ -139,12 +145,12 @@ pub enum Entry {
 
 #[derive(Default)]
 pub(crate) struct LogStore {
-    entries: Mutex<Vec<Entry>>,
+    entries: Mutex<VecDeque<Entry>>,
     changed: Notify,
 }
 
 impl LogStore {
-    fn lock(&self) -> MutexGuard<'_, Vec<Entry>> {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<Entry>> {
         // A panic elsewhere while holding the lock cannot leave the Vec half-written.
         self.entries
             .lock()
@@ -152,7 +158,13 @@ impl LogStore {
     }
 
     pub(crate) fn push(&self, entry: Entry) {
-        self.lock().push(entry);
+        {
+            let mut entries = self.lock();
+            if entries.len() >= MAX_LOG_ENTRIES {
+                entries.pop_front();
+            }
+            entries.push_back(entry);
+        }
         self.changed.notify_waiters();
     }
 
@@ -191,9 +203,9 @@ pub struct Log {
 }
 
 impl Log {
-    /// Every entry so far, in order.
+    /// Every entry so far (the last [`MAX_LOG_ENTRIES`]), in order.
     pub fn entries(&self) -> Vec<Entry> {
-        self.store.lock().clone()
+        self.store.lock().iter().cloned().collect()
     }
 
     /// Forgets every entry so far (a test's "from here on").

@@ -215,15 +215,7 @@ fn record(shared: &Shared, req: &Request<Incoming>, operation: Operation) {
             .collect();
         uri = format!("{uri}?{}", redacted.join("&"));
     }
-    let secrets: Vec<String> = {
-        let state = shared.lock();
-        state
-            .tokens
-            .keys()
-            .chain(state.refresh_tokens.keys())
-            .cloned()
-            .collect()
-    };
+    let secrets = shared.secrets();
     for secret in &secrets {
         if uri.contains(secret.as_str()) {
             token_in_url = true;

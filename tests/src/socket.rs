@@ -30,10 +30,10 @@ use crate::log::{Direction, FrameKind, SocketEnd};
 use crate::state::{ConnControl, Shared, SocketSlot, touch};
 use crate::subscriptions::{Change, apply};
 
-/// The heartbeat frame, exactly as Genesys sends it. [doc]/[seen]
+/// The heartbeat frame, exactly as Genesys sends it. \[doc\]/\[seen\]
 pub const HEARTBEAT: &str =
     r#"{"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}}"#;
-/// The reply to `{"message":"ping"}`. [doc]
+/// The reply to `{"message":"ping"}`. \[doc\]
 pub const PONG: &str = r#"{"topicName":"channel.metadata","eventBody":{"message":"pong"}}"#;
 
 /// How long the simulator waits for the client's close reply before dropping the connection.
@@ -208,13 +208,14 @@ impl Socket {
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut heartbeats = self.shared.faults.heartbeats_enabled();
         let mut closing_at: Option<Instant> = None;
+        let mut maintenance_at = self
+            .shared
+            .timing
+            .maintenance_after
+            .map(|age| Instant::now() + age);
         let end = loop {
-            let closing = async {
-                match closing_at {
-                    Some(at) => tokio::time::sleep_until(at).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let closing = sleep_until_some(closing_at);
+            let maintenance = sleep_until_some(maintenance_at);
             // Biased: commands (events, faults) queued before a client frame or a heartbeat tick
             // are handled first, so what a test asked for happens in the order it asked.
             tokio::select! {
@@ -224,6 +225,13 @@ impl Socket {
                 }
                 () = closing => {
                     break self.close(&mut sink, &mut source, 1001, "socket closing").await;
+                }
+                () = maintenance => {
+                    maintenance_at = None;
+                    closing_at = Some(Instant::now() + self.shared.timing.socket_closing_lead);
+                    if !self.send_text(&mut sink, socket_closing_frame()).await {
+                        break SocketEnd::Dropped;
+                    }
                 }
                 command = commands.recv() => match command {
                     None => break self.close(&mut sink, &mut source, 1000, "channel removed").await,
@@ -268,7 +276,9 @@ impl Socket {
                         break SocketEnd::ClosedByClient(code);
                     }
                     Some(Ok(Message::Text(text))) => {
-                        self.record(Direction::In, FrameKind::Text, text.to_string());
+                        // A client that (wrongly) sends its token over the socket must not
+                        // put it in the log.
+                        self.record(Direction::In, FrameKind::Text, self.shared.redact(&text));
                         let reply = self.handle_client_text(&text);
                         if !self.send_text(&mut sink, reply).await {
                             break SocketEnd::Dropped;
@@ -406,6 +416,14 @@ impl Socket {
         let tail = r#""},"metadata":{"CorrelationId":"00000000-0000-4000-8000-000000000000"}}"#;
         let padding = bytes.saturating_sub(head.len() + tail.len());
         format!("{head}{}{tail}", "x".repeat(padding))
+    }
+}
+
+/// Sleeps until the instant, or forever without one.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -6,11 +6,13 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -23,11 +25,14 @@ use crate::people::PersonState;
 use crate::socket::SocketCommand;
 
 /// Genesys' limit on channels per user and OAuth client; the next one evicts the least recently
-/// used. [doc]
+/// used. \[doc\]
 pub const MAX_CHANNELS_PER_OWNER: usize = 20;
 
 /// The simulator's clocks: every interval the protocol has, each shortenable to milliseconds.
+/// Start from `Timing::default()` (Genesys' own values) and change fields, or use the
+/// [`crate::SimBuilder`] methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Timing {
     /// Time between `WebSocket Heartbeat` frames (Genesys: about 30 s).
     pub heartbeat_interval: Duration,
@@ -37,6 +42,10 @@ pub struct Timing {
     pub socket_closing_lead: Duration,
     /// Lifetime of issued tokens unless the client sets its own (Genesys default: 24 h).
     pub token_lifetime: Duration,
+    /// When set, every socket is sent `v2.system.socket_closing` this long after it connects (and
+    /// closed [`Timing::socket_closing_lead`] later), like a maintenance rollover. Off by default:
+    /// Genesys gives no schedule.
+    pub maintenance_after: Option<Duration>,
 }
 
 impl Default for Timing {
@@ -46,6 +55,7 @@ impl Default for Timing {
             channel_lifetime: Duration::from_secs(24 * 60 * 60),
             socket_closing_lead: Duration::from_secs(60),
             token_lifetime: Duration::from_secs(24 * 60 * 60),
+            maintenance_after: None,
         }
     }
 }
@@ -239,15 +249,95 @@ pub(crate) struct Shared {
     pub(crate) log: Arc<LogStore>,
     pub(crate) faults: FaultStore,
     pub(crate) cancel: CancellationToken,
+    /// Woken whenever the state may have changed (every release of the lock).
+    pub(crate) changed: Notify,
+}
+
+/// The locked state; releasing it wakes everyone waiting for a change.
+pub(crate) struct StateGuard<'a> {
+    guard: MutexGuard<'a, State>,
+    changed: &'a Notify,
+}
+
+impl Deref for StateGuard<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        // Waiters re-lock right after this guard's mutex guard is dropped (next statement).
+        self.changed.notify_waiters();
+    }
 }
 
 impl Shared {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> StateGuard<'_> {
         // Every critical section leaves the state consistent before it can panic, so a poisoned
         // lock still holds a usable state.
-        self.state
+        StateGuard {
+            guard: self
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            changed: &self.changed,
+        }
+    }
+
+    /// Every issued access and refresh token, for redaction.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let state = self
+            .state
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state
+            .tokens
+            .keys()
+            .chain(state.refresh_tokens.keys())
+            .cloned()
+            .collect()
+    }
+
+    /// `text` with every issued token replaced by `***`.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.secrets().iter().fold(text.to_owned(), |t, secret| {
+            t.replace(secret.as_str(), crate::log::REDACTED)
+        })
+    }
+
+    /// Waits until `condition` holds for the state; `false` when `within` passes first.
+    pub(crate) async fn wait_until(
+        &self,
+        within: Duration,
+        condition: impl Fn(&State) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + within;
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            // The raw lock: releasing a `StateGuard` would wake this very waiter and spin.
+            let holds = condition(
+                &self
+                    .state
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            if holds {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return false;
+            }
+        }
     }
 
     /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` with TLS.

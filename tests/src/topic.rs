@@ -5,9 +5,9 @@
 
 use serde_json::{Value, json};
 
-/// Genesys' limit on topics per channel (more → 400). [doc]
+/// Genesys' limit on topics per channel (more → 400). \[doc\]
 pub const MAX_TOPICS_PER_CHANNEL: usize = 1_000;
-/// Genesys' limit on the length of a combined topic (`v2.users.{id}?a&b`). [doc]
+/// Genesys' limit on the length of a combined topic (`v2.users.{id}?a&b`). \[doc\]
 pub const MAX_COMBINED_TOPIC_LEN: usize = 200;
 
 /// The user topics the simulator knows, with what they need.

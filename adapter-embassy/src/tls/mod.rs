@@ -4,7 +4,7 @@
 //! gives it a verifier, because the one embedded-tls ships does not fit a device that talks to
 //! Genesys Cloud:
 //!
-//! - **Several roots.** Genesys hosts sit behind more than one public CA, and a CA can rotate;
+//! - **Several roots.** Genesys' hosts may chain to different public roots, and CAs rotate;
 //!   [`TrustAnchors`] is a list, and a chain is accepted if it ends at any of them.
 //! - **A clock passed in.** Validity is checked against the [`UnixTime`] the caller read from
 //!   its wall clock (SNTP on the device) for this connection, not a global.
@@ -12,11 +12,17 @@
 //!   certificate whose matching name comes fourth was refused; [`ChainVerifier`] walks all of
 //!   them. The subject's common name is never used (CA/Browser Forum certificates carry SANs).
 //! - **Intermediates must be CAs.** An intermediate without `basicConstraints cA` cannot sign.
+//! - **Server certificates only.** A leaf whose extended key usage leaves out `serverAuth` is
+//!   refused.
 //!
 //! Algorithms: ECDSA P-256 always; P-384 with the `p384` feature; RSA (PKCS#1 v1.5 in
 //! certificates, PSS in the handshake) with the `rsa` feature, which links `alloc` because the
-//! `rsa` crate computes with heap-backed big integers. Genesys' API hosts are commonly served
-//! with RSA chains, so a device meant for the real cloud enables `rsa`.
+//! `rsa` crate computes with heap-backed big integers. Many public CAs still issue RSA chains:
+//! check the chain of the region's hosts and enable `rsa` (or `p384`) if it needs them.
+//!
+//! Not checked (as with embedded-tls's own verifier): key usage bits, path length and name
+//! constraints, and revocation. The trust store should hold only the roots the
+//! Genesys hosts actually chain to.
 //!
 //! There is deliberately no way to turn verification off.
 
@@ -134,6 +140,9 @@ pub enum CertificateError {
     NotYetValid,
     /// An intermediate certificate is not allowed to sign others; the chain is forged or broken.
     NotACertificateAuthority,
+    /// The certificate's extended key usage does not include TLS servers (a client or
+    /// code-signing certificate): something other than the server answered.
+    NotForServers,
     /// A signature does not verify: the chain or the handshake was tampered with.
     BadSignature,
     /// The chain uses an algorithm this build does not verify; enable the `rsa` or `p384`
@@ -161,6 +170,7 @@ impl fmt::Display for CertificateError {
             Self::NotACertificateAuthority => {
                 "an intermediate certificate in the server's chain is not a CA"
             }
+            Self::NotForServers => "the server's certificate is not meant for TLS servers",
             Self::BadSignature => "a signature in the server's chain or handshake does not verify",
             Self::UnsupportedAlgorithm => {
                 "the server's chain uses an algorithm this build cannot verify (enable the `rsa` or `p384` feature)"
@@ -320,6 +330,9 @@ impl<'a> ChainVerifier<'a> {
         self.check_validity(&leaf)?;
         if !leaf.dns_names().any(|name| host_matches(name, self.host)) {
             return Err(CertificateError::NameMismatch);
+        }
+        if !leaf.for_servers {
+            return Err(CertificateError::NotForServers);
         }
         let mut child = leaf;
         for _ in 0..=MAX_CHAIN_DEPTH {

@@ -6,7 +6,9 @@
 //! with SHA-384).
 
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::{Digest, Sha256};
+#[cfg(feature = "rsa")]
+use sha2::{Sha384, Sha512};
 
 use super::CertificateError;
 use super::x509::{PublicKey, SignatureAlgorithm};
@@ -99,8 +101,14 @@ fn with_digest(
 ) -> Result<(), CertificateError> {
     let ok = match hash {
         Hash::Sha256 => check(&Sha256::digest(message)),
-        Hash::Sha384 => check(&Sha384::digest(message)),
-        Hash::Sha512 => check(&Sha512::digest(message)),
+        // SHA-384/512 cost about 48 KB of flash on a 32-bit core; chains that use them also
+        // need P-384 or RSA keys, so they come with those features.
+        #[cfg(any(feature = "p384", feature = "rsa"))]
+        Hash::Sha384 => check(&sha2::Sha384::digest(message)),
+        #[cfg(any(feature = "p384", feature = "rsa"))]
+        Hash::Sha512 => check(&sha2::Sha512::digest(message)),
+        #[cfg(not(any(feature = "p384", feature = "rsa")))]
+        Hash::Sha384 | Hash::Sha512 => return Err(CertificateError::UnsupportedAlgorithm),
     };
     if ok {
         Ok(())

@@ -24,6 +24,9 @@ const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.
 const SHA512_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
 const SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 const BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+const EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+const SERVER_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.1");
+const ANY_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
 
 /// The certificate could not be read as X.509 DER.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +90,9 @@ pub(crate) struct Certificate<'a> {
     pub(crate) public_key: PublicKey<'a>,
     /// `basicConstraints` says this certificate may sign others.
     pub(crate) is_ca: bool,
+    /// The certificate may identify a TLS server: it has no `extendedKeyUsage`, or one that
+    /// lists `serverAuth` (or any usage).
+    pub(crate) for_servers: bool,
     /// The content of the `subjectAltName` extension's `GeneralNames`, if present.
     subject_alt_names: Option<&'a [u8]>,
 }
@@ -116,6 +122,7 @@ impl<'a> Certificate<'a> {
         let public_key = public_key(expect(&mut tbs, Tag::Sequence)?)?;
 
         let mut is_ca = false;
+        let mut for_servers = true;
         let mut subject_alt_names = None;
         while !tbs.is_finished() {
             let header = Header::decode(&mut tbs)?;
@@ -137,6 +144,8 @@ impl<'a> Certificate<'a> {
                     subject_alt_names = Some(expect(&mut names, Tag::Sequence)?);
                 } else if id == BASIC_CONSTRAINTS.as_bytes() {
                     is_ca = basic_constraints_ca(body)?;
+                } else if id == EXTENDED_KEY_USAGE.as_bytes() {
+                    for_servers = key_usage_allows_servers(body)?;
                 }
             }
         }
@@ -151,6 +160,7 @@ impl<'a> Certificate<'a> {
             not_after,
             public_key,
             is_ca,
+            for_servers,
             subject_alt_names,
         })
     }
@@ -279,6 +289,17 @@ fn basic_constraints_ca(body: &[u8]) -> Result<bool, Malformed> {
     Ok(expect(&mut constraints, Tag::Boolean)? == [0xff])
 }
 
+fn key_usage_allows_servers(body: &[u8]) -> Result<bool, Malformed> {
+    let mut reader = SliceReader::new(body)?;
+    let mut usages = SliceReader::new(expect(&mut reader, Tag::Sequence)?)?;
+    let mut allows = false;
+    while !usages.is_finished() {
+        let usage = expect(&mut usages, Tag::ObjectIdentifier)?;
+        allows |= usage == SERVER_AUTH.as_bytes() || usage == ANY_EXTENDED_KEY_USAGE.as_bytes();
+    }
+    Ok(allows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +313,26 @@ mod tests {
             b"\x30\x03\x02\x01",
         ] {
             assert_eq!(Certificate::parse(input).err(), Some(Malformed));
+        }
+    }
+
+    #[test]
+    fn flipping_any_bit_of_a_real_certificate_never_panics() {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut params = rcgen::CertificateParams::new(["a.example".into(), "b.example".into()])
+            .expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).expect("cert");
+        let mut der = cert.der().to_vec();
+        for at in 0..der.len() {
+            for bit in 0..8 {
+                der[at] ^= 1 << bit;
+                if let Ok(parsed) = Certificate::parse(&der) {
+                    // Whatever parsed must also iterate without trouble.
+                    assert!(parsed.dns_names().count() <= der.len());
+                }
+                der[at] ^= 1 << bit;
+            }
         }
     }
 

@@ -59,8 +59,12 @@ impl Op {
 pub(super) enum Attempt {
     /// To be transmitted as soon as a usable token exists.
     Ready,
-    /// Transmitted as `id`, with token generation `token`.
-    Sent { id: RequestId, token: u32 },
+    /// Transmitted as `id` at `since`, with token generation `token`.
+    Sent {
+        id: RequestId,
+        token: u32,
+        since: Instant,
+    },
     /// Retry at `until` (backoff, `Retry-After`).
     Waiting { until: Instant },
 }
@@ -299,8 +303,8 @@ impl<const AGENTS: usize> Session<AGENTS> {
     pub(super) fn commit(&mut self, candidate: Candidate, id: RequestId, now: Instant) {
         match candidate {
             Candidate::Connect { slot, .. } => {
-                if let Phase::Connecting { announced, .. } = &mut self.link_mut(slot).phase {
-                    *announced = true;
+                if let Phase::Connecting { since, .. } = &mut self.link_mut(slot).phase {
+                    *since = Some(now);
                 }
             }
             Candidate::Ping { slot, .. } => {
@@ -312,7 +316,8 @@ impl<const AGENTS: usize> Session<AGENTS> {
             Candidate::Request { index, .. } => {
                 self.take_id();
                 let token = self.token.generation();
-                self.set_attempt(index, Attempt::Sent { id, token });
+                let since = now;
+                self.set_attempt(index, Attempt::Sent { id, token, since });
             }
         }
     }

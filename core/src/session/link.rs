@@ -7,7 +7,8 @@
 //! handled exactly like a primary that fails (check the channel, recreate it, back off).
 
 use super::calls::{Attempt, Op, Pending};
-use super::{Notice, Session, SessionEvent, earliest};
+use super::{ANSWER_TIMEOUT, CloseInfo, Notice, Session, SessionEvent, earliest};
+use crate::diagnosis::Transport;
 use crate::region::{ConnectUriError, Environment};
 use crate::session::io::SocketId;
 use crate::time::Instant;
@@ -106,8 +107,11 @@ pub(crate) enum Phase {
     Creating,
     /// Waiting for `PUT …/subscriptions`.
     Subscribing,
-    /// A socket is to be opened (`announced` once the driver was told).
-    Connecting { socket: SocketId, announced: bool },
+    /// A socket is to be opened; `since` is when the driver was told (`None`: not yet).
+    Connecting {
+        socket: SocketId,
+        since: Option<Instant>,
+    },
     /// The socket is open.
     Open {
         socket: SocketId,
@@ -210,7 +214,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
         let socket = self.new_socket();
         self.link_mut(slot).phase = Phase::Connecting {
             socket,
-            announced: false,
+            since: None,
         };
     }
 
@@ -302,6 +306,15 @@ impl<const AGENTS: usize> Session<AGENTS> {
                 *self.link_mut(slot) = Link::idle();
             }
             Phase::Pausing { until } if now >= until => self.begin_connect(slot),
+            Phase::Connecting {
+                socket,
+                since: Some(since),
+            } if now >= since + ANSWER_TIMEOUT => {
+                // The driver never said how the connect went: give up on it as if it timed out.
+                self.close(socket);
+                let close = CloseInfo::Transport(Transport::Timeout);
+                self.handle_socket_closed(now, socket, close);
+            }
             _ => {}
         }
     }
@@ -328,6 +341,9 @@ impl<const AGENTS: usize> Session<AGENTS> {
             }
             Phase::Draining { close_at, .. } => Some(close_at),
             Phase::Pausing { until } => Some(until),
+            Phase::Connecting {
+                since: Some(since), ..
+            } => Some(since + ANSWER_TIMEOUT),
             _ => None,
         }
     }

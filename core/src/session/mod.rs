@@ -40,6 +40,7 @@
 //! | `token_revoked` / `no_longer_subscribed` | fetch a token / subscribe again and resync |
 //! | frame too large / not a notification | resync / count and ignore it ([`Notice`]) |
 //! | `connectUri` on a foreign host | stop without sending anything there ([`StopReason::ForeignConnectUri`]) |
+//! | the driver reports no outcome within [`ANSWER_TIMEOUT`] | as if the transmit had timed out |
 //!
 //! Every gap in the stream marks the agents stale until the resync after it completes; a clean
 //! rollover has no gap and never does. [`Session::health`] summarises it for the light:
@@ -71,108 +72,7 @@
 //!
 //! # The driver loop
 //!
-//! A complete driver, with the I/O layer left abstract (`Io` stands for an HTTP client, a
-//! WebSocket client, a token provider and a timer; the tokio and embassy adapters are this loop
-//! over real ones):
-//!
-//! ```no_run
-//! use genesys_notify_core::region::{Environment, Region};
-//! use genesys_notify_core::session::{
-//!     CloseInfo, Config, Inbound, RequestId, Session, SessionEvent, SocketId, TokenFailure,
-//!     TokenKind, Transmit,
-//! };
-//! use genesys_notify_core::diagnosis::Transport;
-//! use genesys_notify_core::request::Request;
-//! use genesys_notify_core::{Duration, Instant};
-//!
-//! /// What the I/O layer observed; a real driver gets these from `select!` over its futures.
-//! enum Happened {
-//!     Token(Result<Duration, u16>),
-//!     Response { id: RequestId, status: u16, retry_after: Option<Duration>, body: Vec<u8> },
-//!     RequestFailed(RequestId, Transport),
-//!     Open(SocketId),
-//!     Frame(SocketId, Vec<u8>),
-//!     FrameTooLarge(SocketId, usize),
-//!     Closed(SocketId, CloseInfo),
-//!     Timer,
-//! }
-//!
-//! /// The I/O layer: starts operations and waits for the next thing that happens.
-//! struct Io;
-//! impl Io {
-//!     fn now(&self) -> Instant { unimplemented!() }
-//!     fn fetch_token(&mut self) { unimplemented!() }
-//!     fn start_request(&mut self, _id: RequestId, _request: &Request<'_>) { unimplemented!() }
-//!     fn connect(&mut self, _socket: SocketId, _uri: &str) { unimplemented!() }
-//!     fn send(&mut self, _socket: SocketId, _text: &[u8]) { unimplemented!() }
-//!     fn close(&mut self, _socket: SocketId) { unimplemented!() }
-//!     fn wait(&mut self, _deadline: Option<Instant>) -> Happened { unimplemented!() }
-//! }
-//!
-//! let config = Config::new(Environment::Cloud(Region::EuWest1), TokenKind::User)
-//!     .random_seed(0x5eed); // per device: a hardware RNG, a MAC address
-//! let mut session = Session::<1>::new(config, &["8a5b1f7c-1d2e-4f00-9a1b-0c2d3e4f5a6b"])
-//!     .expect("a valid configuration");
-//! let mut io = Io;
-//! let mut buf = [0u8; 2048];
-//!
-//! loop {
-//!     let now = io.now();
-//!     // 1. Everything the session wants done now.
-//!     while let Some(transmit) = session.poll_transmit(now, &mut buf) {
-//!         match transmit {
-//!             Transmit::FetchToken { .. } => io.fetch_token(),
-//!             Transmit::Http { id, request } => io.start_request(id, &request),
-//!             Transmit::Connect { socket, uri } => io.connect(socket, uri),
-//!             Transmit::Send { socket, text } => io.send(socket, text),
-//!             Transmit::Close { socket } => io.close(socket),
-//!             _ => {}
-//!         }
-//!     }
-//!     // 2. Everything the application should know.
-//!     while let Some(event) = session.poll_event() {
-//!         match event {
-//!             SessionEvent::AgentChanged { activity, stale, .. } => println!("{activity} (stale: {stale})"),
-//!             SessionEvent::Health(health) => println!("health: {health:?}"),
-//!             SessionEvent::Diagnosis(diagnosis) => eprintln!("{diagnosis}"),
-//!             SessionEvent::Notice(notice) => eprintln!("{notice}"),
-//!             SessionEvent::BufferTooSmall(e) => eprintln!("transmit buffer too small: {e}"),
-//!             SessionEvent::Stopped(reason) => {
-//!                 eprintln!("stopped: {reason}");
-//!                 return;
-//!             }
-//!             _ => {}
-//!         }
-//!     }
-//!     // 3. Sleep until the next deadline or the next thing the network does.
-//!     let happened = io.wait(session.poll_timeout());
-//!     let now = io.now();
-//!     match happened {
-//!         Happened::Token(Ok(expires_in)) => session.handle_token(now, expires_in),
-//!         Happened::Token(Err(status)) => session.handle_token_failure(
-//!             now,
-//!             TokenFailure::Status { status, retry_after: None, body: b"" },
-//!         ),
-//!         Happened::Response { id, status, retry_after, body } => {
-//!             session.handle_response(now, id, status, retry_after, &body)
-//!         }
-//!         Happened::RequestFailed(id, transport) => {
-//!             session.handle_request_failed(now, id, transport)
-//!         }
-//!         Happened::Open(socket) => session.handle_socket_open(now, socket),
-//!         Happened::Frame(socket, text) => {
-//!             if let Inbound::Deliver(event) = session.handle_socket_frame(now, socket, &text) {
-//!                 let _ = event; // hand raw events to a `watch` view or a gateway here
-//!             }
-//!         }
-//!         Happened::FrameTooLarge(socket, len) => {
-//!             session.handle_socket_frame_too_large(now, socket, len)
-//!         }
-//!         Happened::Closed(socket, close) => session.handle_socket_closed(now, socket, close),
-//!         Happened::Timer => session.handle_timeout(now),
-//!     }
-//! }
-//! ```
+//! The complete loop, written against this API, is in the [crate documentation](crate#the-driver-loop).
 
 mod calls;
 mod config;
@@ -235,6 +135,14 @@ pub const MAX_REQUESTS: usize = 2 + RESYNC_CONCURRENCY;
 /// input; each entry costs about a kilobyte (a [`Diagnosis`] names topics and permissions).
 pub const REPORT_QUEUE_CAPACITY: usize = 3;
 
+/// How long the session waits for the driver to report the outcome of a transmit (a token
+/// fetch, a request, a connect) before treating it as a timeout.
+///
+/// Drivers should time out much sooner themselves (their HTTP and WebSocket clients do); this
+/// only keeps a driver that loses an outcome from wedging the session forever. Why 60 s: far
+/// beyond any TLS handshake or REST answer over a slow Wi-Fi link.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Sockets waiting to be closed: at most one per link slot, plus one being replaced.
 const MAX_PENDING_CLOSES: usize = 4;
 
@@ -266,7 +174,7 @@ struct Stop {
 /// The notification session for up to `AGENTS` agents.
 ///
 /// `AGENTS` is a capacity: a desk light uses `Session<1>`, a gateway `Session<64>`. One session
-/// for one agent is under 8 KiB — 6.6 KiB on a 64-bit host, checked at build time on every
+/// for one agent is under 8 KiB — 6.5 KiB (6 672 bytes) on a 64-bit host, checked at build time on every
 /// target — plus the caller's transmit buffer (2 KiB is plenty for one agent;
 /// [`SessionEvent::BufferTooSmall`] says when it is not). Each further agent adds about 560 bytes.
 ///
@@ -385,13 +293,23 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if self.stop.is_some() {
             return;
         }
+        if self.token.overdue(now) {
+            self.handle_token_failure(now, TokenFailure::Transport(Transport::Timeout));
+        }
         self.token.handle_timeout(now);
+        let mut overdue: heapless::Vec<RequestId, MAX_REQUESTS> = heapless::Vec::new();
         for pending in self.requests.iter_mut() {
-            if let Attempt::Waiting { until } = pending.attempt
-                && now >= until
-            {
-                pending.attempt = Attempt::Ready;
+            match pending.attempt {
+                Attempt::Waiting { until } if now >= until => pending.attempt = Attempt::Ready,
+                Attempt::Sent { id, since, .. } if now >= since + ANSWER_TIMEOUT => {
+                    // Cannot fail: at most one entry per request.
+                    let _ = overdue.push(id);
+                }
+                _ => {}
             }
+        }
+        for id in overdue {
+            self.handle_request_failed(now, id, Transport::Timeout);
         }
         for slot in Slot::BOTH {
             self.link_timeout(slot, now);
@@ -413,7 +331,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
     /// Getting a token failed. Refusals stop the session ([`Health::AuthFailed`]); 429 waits
     /// `Retry-After`; server and transport errors back off and try again.
     pub fn handle_token_failure(&mut self, now: Instant, failure: TokenFailure<'_>) {
-        if self.stop.is_some() || !matches!(self.token.fetch, Fetch::InFlight(_)) {
+        if self.stop.is_some() || !self.token.in_flight() {
             return;
         }
         let diagnosis = match failure {
@@ -732,7 +650,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if self.stop.is_some() {
             return None;
         }
-        if let Some(reason) = self.token.take_wanted() {
+        if let Some(reason) = self.token.take_wanted(now) {
             return Some(Transmit::FetchToken { reason });
         }
         self.schedule_resync_reads();
@@ -742,7 +660,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
             match self.link(slot).phase {
                 Phase::Connecting {
                     socket,
-                    announced: false,
+                    since: None,
                 } => {
                     let _ = candidates.push(Candidate::Connect { slot, socket });
                 }
@@ -825,9 +743,12 @@ impl<const AGENTS: usize> Session<AGENTS> {
         }
         let mut next = self.token.poll_timeout();
         for pending in &self.requests {
-            if let Attempt::Waiting { until } = pending.attempt {
-                next = earliest(next, Some(until));
-            }
+            let deadline = match pending.attempt {
+                Attempt::Waiting { until } => Some(until),
+                Attempt::Sent { since, .. } => Some(since + ANSWER_TIMEOUT),
+                Attempt::Ready => None,
+            };
+            next = earliest(next, deadline);
         }
         for slot in Slot::BOTH {
             next = earliest(next, self.link_deadline(slot));

@@ -6,6 +6,7 @@
 //! and whether the current token was itself the answer to a 401 — because a second 401 after a
 //! refresh means refreshing again will not help.
 
+use crate::session::ANSWER_TIMEOUT;
 use crate::session::io::TokenReason;
 use crate::time::{Duration, Instant};
 
@@ -16,8 +17,8 @@ pub(crate) enum Fetch {
     Idle,
     /// A fetch should be transmitted.
     Wanted(TokenReason),
-    /// The driver is fetching.
-    InFlight(TokenReason),
+    /// The driver has been fetching since `since`.
+    InFlight { reason: TokenReason, since: Instant },
     /// A fetch failed; try again at `until`.
     Waiting { until: Instant, reason: TokenReason },
 }
@@ -79,7 +80,13 @@ impl TokenState {
             self.refresh_at = Some(now + expires_in.saturating_sub(lead));
         }
         self.invalid = false;
-        self.answers_a_401 = matches!(self.fetch, Fetch::InFlight(TokenReason::Rejected));
+        self.answers_a_401 = matches!(
+            self.fetch,
+            Fetch::InFlight {
+                reason: TokenReason::Rejected,
+                ..
+            }
+        );
         self.fetch = Fetch::Idle;
     }
 
@@ -99,14 +106,14 @@ impl TokenState {
                 }
             }
             Fetch::Wanted(old) => self.fetch = Fetch::Wanted(stronger(old, reason)),
-            Fetch::InFlight(_) | Fetch::Waiting { .. } => {}
+            Fetch::InFlight { .. } | Fetch::Waiting { .. } => {}
         }
     }
 
     /// The fetch failed in a way worth retrying at `until`.
     pub(crate) fn retry_at(&mut self, until: Instant) {
         let reason = match self.fetch {
-            Fetch::InFlight(reason) | Fetch::Wanted(reason) => reason,
+            Fetch::InFlight { reason, .. } | Fetch::Wanted(reason) => reason,
             Fetch::Waiting { reason, .. } => reason,
             Fetch::Idle => return,
         };
@@ -114,14 +121,24 @@ impl TokenState {
     }
 
     /// If a fetch should be transmitted now, marks it in flight and returns why.
-    pub(crate) fn take_wanted(&mut self) -> Option<TokenReason> {
+    pub(crate) fn take_wanted(&mut self, now: Instant) -> Option<TokenReason> {
         match self.fetch {
             Fetch::Wanted(reason) => {
-                self.fetch = Fetch::InFlight(reason);
+                self.fetch = Fetch::InFlight { reason, since: now };
                 Some(reason)
             }
             _ => None,
         }
+    }
+
+    /// Whether a fetch is in flight.
+    pub(crate) const fn in_flight(&self) -> bool {
+        matches!(self.fetch, Fetch::InFlight { .. })
+    }
+
+    /// Whether the driver has been fetching for longer than [`ANSWER_TIMEOUT`].
+    pub(crate) fn overdue(&self, now: Instant) -> bool {
+        matches!(self.fetch, Fetch::InFlight { since, .. } if now >= since + ANSWER_TIMEOUT)
     }
 
     /// Moves the state forward in time: schedules the refresh, ends a wait.
@@ -141,6 +158,7 @@ impl TokenState {
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         let wait = match self.fetch {
             Fetch::Waiting { until, .. } => Some(until),
+            Fetch::InFlight { since, .. } => Some(since + ANSWER_TIMEOUT),
             _ => None,
         };
         let refresh = match self.fetch {
@@ -169,12 +187,12 @@ mod tests {
     #[test]
     fn a_token_is_refreshed_a_margin_before_it_expires() {
         let mut token = TokenState::new();
-        assert_eq!(token.take_wanted(), Some(TokenReason::Initial));
+        assert_eq!(token.take_wanted(at(0)), Some(TokenReason::Initial));
         token.got(at(0), Duration::from_mins(60), MARGIN);
         assert!(token.usable(at(1)));
         assert_eq!(token.poll_timeout(), Some(at(55)));
         token.handle_timeout(at(55));
-        assert_eq!(token.take_wanted(), Some(TokenReason::Expiring));
+        assert_eq!(token.take_wanted(at(0)), Some(TokenReason::Expiring));
         assert!(token.usable(at(56)), "the old token works until it expires");
         assert!(!token.usable(at(60)));
     }
@@ -201,7 +219,7 @@ mod tests {
         let first = token.generation();
         token.want(TokenReason::Rejected);
         assert!(!token.usable(at(1)));
-        assert_eq!(token.take_wanted(), Some(TokenReason::Rejected));
+        assert_eq!(token.take_wanted(at(0)), Some(TokenReason::Rejected));
         token.got(at(1), Duration::from_mins(60), MARGIN);
         assert!(token.usable(at(1)));
         assert!(token.answers_a_401, "the new token answers a 401");
@@ -211,11 +229,11 @@ mod tests {
     #[test]
     fn a_failed_fetch_waits_and_keeps_its_reason() {
         let mut token = TokenState::new();
-        assert_eq!(token.take_wanted(), Some(TokenReason::Initial));
+        assert_eq!(token.take_wanted(at(0)), Some(TokenReason::Initial));
         token.retry_at(at(2));
-        assert_eq!(token.take_wanted(), None);
+        assert_eq!(token.take_wanted(at(0)), None);
         assert_eq!(token.poll_timeout(), Some(at(2)));
         token.handle_timeout(at(2));
-        assert_eq!(token.take_wanted(), Some(TokenReason::Initial));
+        assert_eq!(token.take_wanted(at(0)), Some(TokenReason::Initial));
     }
 }

@@ -7,10 +7,18 @@
 //! `--demo-pace-ms` the first user of the org plays `scenario::shift` in a loop, so a client has
 //! something to watch.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use genesys_sim::{FileConfig, Grant, Sim, scenario};
+
+/// Prints a line to stdout; a closed stdout (piped into `head`) must not stop the server.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 
 const USAGE: &str = "usage: genesys-sim [--port N] [--config org.toml] [--tls] [--ca-out ca.pem] [--heartbeat-ms N] [--demo-pace-ms N]";
 
@@ -109,16 +117,16 @@ async fn main() -> ExitCode {
             eprintln!("genesys-sim: cannot write {path}: {e}");
             return ExitCode::FAILURE;
         }
-        println!("test CA written to {path}");
+        say!("test CA written to {path}");
     }
-    println!(
+    say!(
         "genesys-sim serving {} (login, REST and streaming)",
         sim.base_url()
     );
     let org = sim.org();
-    println!("org {} ({})", org.name(), org.id());
+    say!("org {} ({})", org.name(), org.id());
     for user in org.users() {
-        println!("  user   {}  {}", user.id(), user.name());
+        say!("  user   {}  {}", user.id(), user.name());
     }
     for client in org.clients() {
         let kind = match client.grant() {
@@ -126,9 +134,9 @@ async fn main() -> ExitCode {
             Grant::AuthorizationCode { user_id } => format!("authorization_code for {user_id}"),
             _ => "other".to_owned(),
         };
-        println!("  client {}  {kind}  (secret as configured)", client.id());
+        say!("  client {}  {kind}  (secret as configured)", client.id());
     }
-    println!("Ctrl-C stops it.");
+    say!("Ctrl-C stops it.");
     let demo = async {
         match (args.demo_pace_ms, org.users().first()) {
             (Some(ms), Some(user)) => {
@@ -140,7 +148,8 @@ async fn main() -> ExitCode {
                         colleague.as_deref(),
                         Duration::from_millis(ms),
                         |step| {
-                            println!("demo: {} {step:?}", user.name());
+                            // A closed stdout (piped into `head`) must not stop the server.
+                            let _ = writeln!(std::io::stdout(), "demo: {} {step:?}", user.name());
                         },
                     )
                     .await;

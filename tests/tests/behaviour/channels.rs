@@ -85,7 +85,7 @@ async fn channels_expire_after_their_lifetime_unless_resubscribed() {
     let (kept, _) = create_channel(&sim, &token).await;
     let (lapsed, _) = create_channel(&sim, &token).await;
     let presence = format!("v2.users.{}.presence", org::DEMO_AGENT_ID);
-    // Re-subscribe `kept` every 200 ms until `lapsed` has expired; `kept` must outlive it.
+    // Re-subscribe `kept` every 100 ms until `lapsed` has expired; `kept` must outlive it.
     let deadline = std::time::Instant::now() + WAIT;
     while head_channel(&sim, &token, &lapsed).await == 200 {
         assert!(
@@ -93,7 +93,7 @@ async fn channels_expire_after_their_lifetime_unless_resubscribed() {
             "an untouched channel expires"
         );
         subscribe(&sim, &token, &kept, &[&presence]).await;
-        tokio::time::sleep(ms(200)).await;
+        tokio::time::sleep(ms(100)).await;
     }
     assert_eq!(
         head_channel(&sim, &token, &kept).await,

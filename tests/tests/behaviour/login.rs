@@ -228,3 +228,16 @@ async fn user_tokens_need_a_scope_and_read_write_covers_readonly() {
     );
     assert_eq!(sim.log().requests_for(Operation::GetPresence).len(), 1);
 }
+
+#[tokio::test]
+async fn sub_second_token_lifetimes_are_reported_as_one_second_never_zero() {
+    let sim = Sim::builder().token_lifetime(ms(50)).start().await.unwrap();
+    let response = token_for(
+        &sim,
+        &[("grant_type", "client_credentials")],
+        org::DEMO_CLIENT_ID,
+        org::DEMO_CLIENT_SECRET,
+    )
+    .await;
+    assert_eq!(response.json::<Value>().await.unwrap()["expires_in"], 1);
+}

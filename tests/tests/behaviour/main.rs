@@ -5,6 +5,7 @@ mod agent;
 mod channels;
 mod faults;
 mod login;
+mod program;
 mod streaming;
 mod subscriptions;
 mod support;

@@ -207,3 +207,56 @@ async fn the_log_records_frames_both_ways_and_how_sockets_end() {
         .collect();
     assert_eq!(received, [json!({"message": "ping"})]);
 }
+
+#[tokio::test]
+async fn tests_can_wait_until_a_client_listens_to_a_topic() {
+    let sim = start().await;
+    let presence = format!("v2.users.{}.presence", org::DEMO_AGENT_ID);
+    assert!(!sim.wait_until_listening(&presence, ms(20)).await);
+    let token = agent_token(&sim).await;
+    let (id, uri) = create_channel(&sim, &token).await;
+    subscribe(&sim, &token, &id, &[&presence]).await;
+    let waiting = sim.wait_until_listening(&presence, WAIT);
+    let connecting = connect(&uri);
+    let (listening, mut ws) = tokio::join!(waiting, connecting);
+    assert!(listening);
+    assert!(sim.wait_for_sockets(1, WAIT).await);
+    sim.agent(org::DEMO_AGENT_ID)
+        .set_presence(genesys_sim::Presence::Meal);
+    assert_eq!(
+        next_on(&mut ws, &presence).await["eventBody"]["presenceDefinition"]["systemPresence"],
+        "MEAL"
+    );
+}
+
+#[tokio::test]
+async fn a_token_sent_over_the_socket_is_redacted_in_the_log() {
+    let sim = start().await;
+    let token = agent_token(&sim).await;
+    let (_, uri) = create_channel(&sim, &token).await;
+    let mut ws = connect(&uri).await;
+    send(&mut ws, json!({"message": "ping", "token": token})).await;
+    next_text(&mut ws).await;
+    let received = sim.log().frames_received();
+    assert!(received[0].text.contains(genesys_sim::REDACTED));
+    assert!(!format!("{:?}", sim.log().entries()).contains(&token));
+}
+
+#[tokio::test]
+async fn scheduled_maintenance_rolls_every_socket_over() {
+    let sim = Sim::builder()
+        .maintenance_after(ms(50))
+        .socket_closing_lead(ms(50))
+        .start()
+        .await
+        .unwrap();
+    let (_, mut ws) = agent_channel(&sim, &[]).await;
+    assert_eq!(
+        next_event(&mut ws).await["topicName"],
+        "v2.system.socket_closing"
+    );
+    match next_message(&mut ws).await {
+        Message::Close(Some(frame)) => assert_eq!(u16::from(frame.code), 1001),
+        other => panic!("expected a close, got {other:?}"),
+    }
+}
