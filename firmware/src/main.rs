@@ -126,24 +126,15 @@ async fn main(spawner: Spawner) -> ! {
     let rng = Rng::new();
     let seed = |rng: &Rng| u64::from(rng.random()) << 32 | u64::from(rng.random());
 
-    let password = config.wifi_password().expose_secret();
-    let authentication = if password.is_empty() {
-        AuthenticationMethodConfig::Open
-    } else {
-        AuthenticationMethodConfig::Wpa2Personal(
-            password
-                .try_into()
-                .expect("the password was validated at 8-64 bytes"),
-        )
+    let Some(station) = station_config(&config) else {
+        // The settings were validated against the same limits; this only guards a mismatch.
+        defmt::error!("wifi: the Wi-Fi driver refused the SSID or password");
+        shared::set_problem(Some(
+            &"the Wi-Fi driver refused wifi.ssid or wifi.password; set them again",
+        ));
+        shared::with(|s| s.indicator = desk_light_logic::indicator::Indicator::new(false));
+        halt().await
     };
-    let station = StationConfig::default()
-        .with_ssid(
-            config
-                .wifi_ssid()
-                .try_into()
-                .expect("the SSID was validated at 32 bytes"),
-        )
-        .with_authentication(authentication);
     let interface = Interface::station();
     let controller = WifiController::new(
         peripherals.WIFI,
@@ -172,6 +163,21 @@ async fn main(spawner: Spawner) -> ! {
     spawner.spawn(session::run(stack, config, trng, seed(&rng)).expect("spawned once"));
 
     halt().await
+}
+
+/// The station configuration: WPA2 with the password, or an open network without one.
+fn station_config(config: &desk_light_logic::config::Config) -> Option<StationConfig> {
+    let password = config.wifi_password().expose_secret();
+    let authentication = if password.is_empty() {
+        AuthenticationMethodConfig::Open
+    } else {
+        AuthenticationMethodConfig::Wpa2Personal(password.try_into().ok()?)
+    };
+    Some(
+        StationConfig::default()
+            .with_ssid(config.wifi_ssid().try_into().ok()?)
+            .with_authentication(authentication),
+    )
 }
 
 /// Nothing more for this task to do; the others run on.

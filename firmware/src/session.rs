@@ -65,6 +65,7 @@ pub async fn run(stack: Stack<'static>, config: Config, rng: Trng, seed: u64) {
                 "session: trust store unreadable: {}",
                 defmt::Display2Format(&error)
             );
+            shared::set_problem(Some(&error));
             return;
         }
     };
