@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The desk-light firmware's CI: from a clean checkout, installs the RISC-V targets, checks and
-# tests the host-testable logic crate, lints and builds release images for the ESP32-C3 (default)
-# and the ESP32-C6, and prints each image's size and static RAM against the budgets.
+# tests the host-testable logic crate and the serial settings helper, lints and builds release
+# images for the ESP32-C3 (default) and the ESP32-C6, and prints each image's size and static
+# RAM against the budgets.
 #
 # No board is attached: nothing here flashes or runs the firmware.
 #
@@ -40,6 +41,9 @@ HOST="$(rustc -vV | sed -n 's/^host: //p')"
 (cd logic && cargo clippy --target "$HOST" --all-targets -- -D warnings)
 (cd logic && cargo test --target "$HOST")
 (cd logic && RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --target "$HOST")
+
+step "the serial settings helper against a simulated console"
+bash tools/test-configure.sh
 
 step "format and clippy (ESP32-C3)"
 cargo fmt -- --check
