@@ -1,0 +1,139 @@
+//! The Genesys session: `genesys-notify-embassy`'s runner over the Wi-Fi stack, and the bridge
+//! from its client status to the light.
+//!
+//! The runner is started once the wall clock is set (certificates cannot be checked before),
+//! and runs until Genesys refuses the light for good (credentials, permissions, configuration):
+//! then the light shows why, the serial log and `status` say it in words, and only a restart
+//! after fixing the settings tries again — retrying a refusal would only lock the client out.
+
+use embassy_futures::select::{Either, select};
+use embassy_net::Stack;
+use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+use embassy_time::Timer;
+use esp_hal::rng::Trng;
+use genesys_notify_core::region::Environment;
+use genesys_notify_core::secret::Secret;
+use genesys_notify_embassy::{
+    Buffers, ClientState, Credentials, EmbassyNetwork, Exit, Runner, TrustAnchors, UnixTime,
+    WallClock,
+};
+use static_cell::ConstStaticCell;
+
+use desk_light_logic::config::Config;
+
+use crate::shared;
+use crate::time::now;
+
+/// The root CAs a Genesys server chain may end at; see `certs/README.md` for why these.
+const ROOTS: [&[u8]; 6] = [
+    include_bytes!("../certs/amazon-root-ca-1.der"),
+    include_bytes!("../certs/amazon-root-ca-2.der"),
+    include_bytes!("../certs/amazon-root-ca-3.der"),
+    include_bytes!("../certs/starfield-services-root-certificate-authority-g2.der"),
+    include_bytes!("../certs/digicert-global-root-ca.der"),
+    include_bytes!("../certs/digicert-global-root-g2.der"),
+];
+
+/// The light follows one agent.
+const AGENTS: usize = 1;
+
+/// The runner's buffers (sockets, TLS records, REST bodies): zero-initialised in `.bss`,
+/// never on a stack.
+static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
+/// What the runner tells the light.
+static CLIENT: ClientState<CriticalSectionRawMutex> = ClientState::new();
+
+/// The wall clock the TLS layer reads: SNTP's, shared.
+struct SntpClock;
+
+impl WallClock for SntpClock {
+    fn now(&self) -> Option<UnixTime> {
+        shared::with(|s| s.clock.unix_secs(now())).map(UnixTime::from_secs)
+    }
+}
+
+/// Runs the session for the configured agent until Genesys refuses the light for good.
+#[embassy_executor::task]
+pub async fn run(stack: Stack<'static>, config: Config, rng: Trng, seed: u64) {
+    let Some(region) = config.region() else {
+        return;
+    };
+    let trust = match TrustAnchors::new(&ROOTS) {
+        Ok(trust) => trust,
+        Err(error) => {
+            defmt::error!(
+                "session: trust store unreadable: {}",
+                defmt::Display2Format(&error)
+            );
+            shared::set_problem(Some(&error));
+            return;
+        }
+    };
+    while !shared::with(|s| s.clock.is_set()) {
+        Timer::after_millis(500).await;
+    }
+    let credentials = Credentials::ClientCredentials {
+        client_id: config.client_id(),
+        client_secret: Secret::new(config.client_secret().expose_secret()),
+    };
+    let agents = [config.agent()];
+    let mut runner = match Runner::<_, _, _, _, AGENTS>::new(
+        EmbassyNetwork::new(stack),
+        Environment::Cloud(region),
+        credentials,
+        trust,
+        SntpClock,
+        rng,
+        &agents,
+        |session| session.random_seed(seed),
+        &CLIENT,
+        BUFFERS.take(),
+    ) {
+        Ok(runner) => runner,
+        Err(error) => {
+            defmt::error!("session: {}", defmt::Display2Format(&error));
+            shared::set_problem(Some(&error));
+            shared::with(|s| {
+                s.indicator
+                    .session(genesys_notify_core::light::Health::AuthFailed)
+            });
+            return;
+        }
+    };
+    defmt::info!("session: signing in to {}", region.name());
+    match select(runner.run(), forward_status()).await {
+        Either::First(Exit::Stopped(reason)) => {
+            defmt::error!("session stopped: {}", defmt::Display2Format(&reason));
+            shared::set_problem(Some(&reason));
+            let status = CLIENT.client().status();
+            shared::with(|s| s.indicator.session(status.health));
+        }
+        Either::First(Exit::Shutdown) => defmt::info!("session: shut down"),
+    }
+}
+
+/// Copies every status change into the light's indicator; never returns.
+async fn forward_status() -> ! {
+    let client = CLIENT.client();
+    let mut last_health = None;
+    loop {
+        let status = client.changed().await;
+        shared::with(|s| {
+            s.indicator.session(status.health);
+            s.indicator.agent(status.activity, status.stale);
+        });
+        if last_health != Some(status.health) {
+            defmt::info!(
+                "session: {} (agent {}, reconnects {})",
+                status.health.as_str(),
+                status.activity.as_str(),
+                status.reconnects
+            );
+            last_health = Some(status.health);
+        }
+        if let Some(error) = status.last_tls_error {
+            defmt::warn!("session: TLS: {}", defmt::Display2Format(&error));
+            shared::set_problem(Some(&error));
+        }
+    }
+}
