@@ -285,6 +285,39 @@ fn socket_closing_rolls_over_with_no_event_lost_or_duplicated() {
 }
 
 #[test]
+fn both_sockets_dropping_during_a_rollover_overlap_still_reconnects() {
+    let mut cloud = live_cloud();
+    cloud.run_until(at(60));
+    let old = cloud.open_sockets();
+    cloud.send_to_all(SOCKET_CLOSING);
+    cloud.pump();
+    cloud.run_for(secs(2));
+    let new = *cloud
+        .open_sockets()
+        .iter()
+        .find(|s| !old.contains(s))
+        .expect("the replacement is connected");
+
+    // The network drops both during the overlap, the new (primary) socket first.
+    let reset = CloseInfo::Transport(Transport::Closed);
+    cloud.server_closes(Some(new), reset);
+    cloud.server_closes(Some(old[0]), reset);
+    assert!(cloud.open_sockets().is_empty());
+    assert!(
+        cloud.session.poll_timeout().is_some(),
+        "something is scheduled"
+    );
+
+    cloud.run_for(Duration::from_mins(5));
+    assert_eq!(cloud.open_sockets().len(), 1, "a socket is open again");
+    assert_eq!(cloud.health(), Health::Live);
+    assert!(
+        cloud.healths().contains(&Health::Stale),
+        "the gap was shown"
+    );
+}
+
+#[test]
 fn a_401_refreshes_once_then_stops() {
     let unauthorized =
         r#"{"message":"Invalid login credentials.","code":"bad.credentials","status":401}"#;

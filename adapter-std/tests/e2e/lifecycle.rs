@@ -194,8 +194,6 @@ fn went_stale_after_going_live(seen: &[Item]) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "core session bug, reported: when both sockets drop during a rollover's overlap the \
-            session schedules nothing more (no reconnect, no timer)"]
 async fn both_sockets_dropping_during_a_rollover_still_reconnects() {
     let sim = sim()
         .socket_closing_lead(Duration::from_secs(2))

@@ -267,7 +267,11 @@ impl<const AGENTS: usize> Session<AGENTS> {
         }
         self.mark_gap();
         let standby = slot.other();
-        if self.link(standby).is_idle() {
+        // A draining standby is the *old* socket of a rollover, on its way out: it is no
+        // replacement, so the lost primary must reconnect on its own.
+        let replacement_coming = !self.link(standby).is_idle()
+            && !matches!(self.link(standby).phase, Phase::Draining { .. });
+        if !replacement_coming {
             let delay = self.backoff.next_delay(&mut self.rng);
             self.link_mut(slot).phase = Phase::Pausing { until: now + delay };
         } else {
