@@ -202,6 +202,8 @@ impl fmt::Display for AgentError {
     }
 }
 
+impl core::error::Error for AgentError {}
+
 /// Why a REST snapshot could not be applied. The agent is left as it was (and stays stale);
 /// the caller should retry the resync later.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -237,6 +239,8 @@ impl fmt::Display for SnapshotError {
         }
     }
 }
+
+impl core::error::Error for SnapshotError {}
 
 impl From<json::Error> for SnapshotError {
     fn from(e: json::Error) -> Self {

@@ -81,6 +81,8 @@ impl fmt::Display for EventError {
     }
 }
 
+impl core::error::Error for EventError {}
+
 impl From<json::Error> for EventError {
     fn from(e: json::Error) -> Self {
         EventError::Json(e)

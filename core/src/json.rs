@@ -117,6 +117,8 @@ impl fmt::Display for Error {
     }
 }
 
+impl core::error::Error for Error {}
+
 /// Validates `input` as one JSON document and returns its top-level value, borrowing `input`.
 ///
 /// White space around the value is allowed; anything else after it is [`Error::TrailingData`].
@@ -862,6 +864,8 @@ impl fmt::Display for BufferTooSmall {
         )
     }
 }
+
+impl core::error::Error for BufferTooSmall {}
 
 /// Writes JSON text into a caller-provided buffer.
 ///

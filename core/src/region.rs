@@ -171,6 +171,8 @@ impl fmt::Display for UnknownRegion {
     }
 }
 
+impl core::error::Error for UnknownRegion {}
+
 /// The three services a client talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -581,6 +583,8 @@ impl fmt::Display for ParseEnvironmentError {
     }
 }
 
+impl core::error::Error for ParseEnvironmentError {}
+
 /// A `connectUri` that passed [`Environment::check_connect_uri`].
 ///
 /// The channel id is a capability (anyone who has it can read the channel's events, and
@@ -657,6 +661,8 @@ impl fmt::Display for ConnectUriError {
         }
     }
 }
+
+impl core::error::Error for ConnectUriError {}
 
 struct Authority<'a> {
     host: &'a str,

@@ -786,6 +786,8 @@ impl fmt::Display for ResponseError {
     }
 }
 
+impl core::error::Error for ResponseError {}
+
 impl From<json::Error> for ResponseError {
     fn from(e: json::Error) -> Self {
         ResponseError::Json(e)

@@ -584,6 +584,8 @@ impl fmt::Display for TopicError {
     }
 }
 
+impl core::error::Error for TopicError {}
+
 /// A list of topics expands to more than a channel may hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -614,6 +616,8 @@ impl fmt::Display for BudgetExceeded {
         )
     }
 }
+
+impl core::error::Error for BudgetExceeded {}
 
 /// Counts the topics a list expands to, and fails if a channel cannot hold them all.
 ///
@@ -653,6 +657,8 @@ impl fmt::Display for PackFull {
         )
     }
 }
+
+impl core::error::Error for PackFull {}
 
 /// Splits a plain user topic with a single-segment suffix into (`v2.users.{id}`, suffix).
 fn combinable(part: &str) -> Option<(&str, &str)> {

@@ -303,6 +303,8 @@ impl fmt::Display for ConfigError {
     }
 }
 
+impl core::error::Error for ConfigError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
