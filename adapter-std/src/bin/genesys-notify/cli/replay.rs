@@ -66,16 +66,22 @@ fn read_input(file: Option<&std::path::Path>) -> Result<Vec<u8>, String> {
 }
 
 /// The frames of an input: the whole input if it is one JSON value, else its non-blank lines.
+///
+/// A document that opens with a lone `{` or `[` line is pretty-printed: no JSON Lines record
+/// can be a lone bracket, so such an input is one frame even when it is broken, and reads as
+/// one invalid frame rather than as a line-by-line cascade of errors.
 fn frames(input: &[u8]) -> Vec<&[u8]> {
     let whole = input.trim_ascii();
-    if json::parse(whole).is_ok() {
-        return vec![whole];
-    }
-    input
+    let mut lines = input
         .split(|&b| b == b'\n')
         .map(<[u8]>::trim_ascii)
         .filter(|line| !line.is_empty())
-        .collect()
+        .peekable();
+    let pretty_printed = matches!(lines.peek(), Some(&(b"{" | b"[")));
+    if pretty_printed || json::parse(whole).is_ok() {
+        return vec![whole];
+    }
+    lines.collect()
 }
 
 #[cfg(test)]
@@ -86,6 +92,12 @@ mod tests {
     fn a_pretty_printed_document_is_one_frame() {
         let input = b"{\n  \"topicName\": \"channel.metadata\",\n  \"eventBody\": {}\n}\n";
         assert_eq!(frames(input).len(), 1);
+    }
+
+    #[test]
+    fn a_broken_pretty_printed_document_is_one_invalid_frame() {
+        let input = b"{\n  \"topicName\": \"v2.users.x.activity\",\n  \"eventBody\": {\n}\n";
+        assert_eq!(frames(input), [input.trim_ascii()]);
     }
 
     #[test]
