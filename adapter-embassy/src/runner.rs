@@ -575,7 +575,10 @@ where
                     report!(info, "health: ", health);
                     self.client.update(|status| status.health = health);
                 }
-                SessionEvent::Diagnosis(diagnosis) => report!(warn, "", diagnosis),
+                SessionEvent::Diagnosis(diagnosis) => {
+                    report!(warn, "", diagnosis);
+                    self.client.diagnosed(diagnosis);
+                }
                 SessionEvent::Notice(notice) => report!(info, "", notice),
                 // An empty buffer is passed on purpose while a REST call waits for a connection.
                 SessionEvent::BufferTooSmall(error) if error.available == 0 => {}

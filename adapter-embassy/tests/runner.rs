@@ -9,8 +9,10 @@ use std::time::Duration as StdDuration;
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use genesys_notify_core::Duration;
 use genesys_notify_core::agent::Activity;
+use genesys_notify_core::diagnosis::{Problem, Step};
 use genesys_notify_core::light::Health;
 use genesys_notify_core::region::{Environment, Region};
+use genesys_notify_core::request::Operation as RestOperation;
 use genesys_notify_core::secret::Secret;
 use genesys_notify_embassy::Network;
 use genesys_notify_embassy::tls::{CertificateError, TlsError};
@@ -387,6 +389,28 @@ async fn server_errors_are_retried_with_back_off() {
         until(&client, "live", |s| s.health == Health::Live).await;
         assert_eq!(log.requests_for(Operation::CreateChannel).len(), 2);
         assert!(log.requests_for(Operation::GetUser).len() >= 2);
+    })
+    .await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_the_session_recovers_from_is_kept_as_its_diagnosis_in_words() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    sim.faults()
+        .fail_next(Operation::CreateChannel, 1, Failure::ServiceUnavailable);
+    drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        let status = until(&client, "live", |s| s.health == Health::Live).await;
+        assert_eq!(status.diagnoses, 1, "one failed call, one diagnosis");
+        let diagnosis = client.last_diagnosis().expect("the diagnosis is kept");
+        assert_eq!(diagnosis.problem(), Problem::ServerError);
+        assert_eq!(
+            diagnosis.step(),
+            Step::Request(RestOperation::CreateChannel)
+        );
+        let words = diagnosis.to_string();
+        assert!(words.contains("503"), "{words}");
     })
     .await;
     sim.shutdown().await;
