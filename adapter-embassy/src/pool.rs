@@ -26,9 +26,9 @@ pub const CONNECTIONS: usize = 2;
 
 /// A connection's payload buffer: a socket's largest message, or a REST response's head and
 /// body. A conversation event carries every participant and leg: the captured five-participant
-/// callback is 5.5 KB on the wire (9 KB pretty-printed), so 16 KiB leaves room for a crowded
-/// conference. A larger message is drained, counted, and the agent's state re-read by REST.
-pub const PAYLOAD_BUFFER_LEN: usize = 16 * 1024;
+/// callback is 5.5 KB on the wire (9 KB pretty-printed), so 12 KiB holds twice that. A larger
+/// message is drained, counted, and the agent's state re-read by REST.
+pub const PAYLOAD_BUFFER_LEN: usize = 12 * 1024;
 
 /// Who may wait for a connection at once: the driver (for a REST call) and the two socket slots.
 const WAITERS: usize = 3;

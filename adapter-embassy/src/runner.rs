@@ -65,9 +65,9 @@ pub const WS_MESSAGE_BUFFER_LEN: usize = PAYLOAD_BUFFER_LEN;
 /// headers; the chunked decoder works in here too.
 pub const HTTP_HEAD_BUFFER_LEN: usize = 4 * 1024;
 
-/// The largest REST body read, the rest of the payload buffer: a user with presence, routing
-/// status and conversation summary is about 2 KB, the active conversations of one agent a few KB
-/// each. A larger body fails that read (reported as a transport failure); the session retries it
+/// The largest REST body read, the rest of the payload buffer (8 KiB): a user with presence,
+/// routing status and conversation summary is about 2 KB, a token answer under 2 KB, the active
+/// conversations of one agent a few KB each. A larger body fails that read (reported as a transport failure); the session retries it
 /// with back-off.
 pub const HTTP_BODY_BUFFER_LEN: usize = PAYLOAD_BUFFER_LEN - HTTP_HEAD_BUFFER_LEN;
 
@@ -165,7 +165,7 @@ pub struct Buffers {
 }
 
 impl Buffers {
-    /// Zeroed buffers (80 KiB); see [`Buffers::SIZE`].
+    /// Zeroed buffers (70 KiB); see [`Buffers::SIZE`].
     pub const fn new() -> Self {
         Self {
             connections: [const { Connection::new() }; CONNECTIONS],

@@ -23,7 +23,7 @@ use support::pki::{Algorithm, Authority};
 /// message buffer or a REST call's head and body) shared by the sockets and the REST calls, and
 /// the session's transmit buffer. A fifth of the C3's SRAM; the TLS read buffers (16.6 KB each,
 /// fixed by TLS) are two fifths of it.
-const BUFFERS_BUDGET: usize = 81 * 1024;
+const BUFFERS_BUDGET: usize = 71 * 1024;
 
 /// The runner without its buffers: the session, the settings, the token.
 const RUNNER_BUDGET: usize = 8 * 1024;
