@@ -89,8 +89,9 @@ const TOKEN_REQUEST_BUFFER_LEN: usize = 256;
 /// only one today; a subscribe frame for one agent's combined topic (about 175 bytes) fits too.
 const MAX_SOCKET_SEND_LEN: usize = 256;
 
-/// Commands waiting for one socket slot: a send and a close at most in practice.
-const SLOT_QUEUE_LEN: usize = 4;
+/// Commands waiting for one socket slot: a send and a close at most (a slot takes each at once;
+/// a connect is only sent to an idle slot). Each holds a URI or a frame, a quarter kilobyte.
+const SLOT_QUEUE_LEN: usize = 2;
 
 /// `Host` header: a host name (at most 253 characters) and `:port`.
 const MAX_HOST_HEADER_LEN: usize = 260;
