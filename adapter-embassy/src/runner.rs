@@ -407,12 +407,10 @@ where
         loop {
             // 1. Everything the session wants done now.
             loop {
-                if core::mem::take(&mut self.token_wanted) {
+                if core::mem::take(&mut self.token_wanted) && self.stopped.is_none() {
                     self.fetch_token().await;
                 }
-                if self.stopped.is_some() {
-                    break;
-                }
+                // Once stopped, the session hands out only the closes of its sockets.
                 let at = now();
                 let Some(next) = self.shared.session.borrow_mut().poll_transmit(at, transmit)
                 else {
@@ -422,7 +420,7 @@ where
                     Transmit::FetchToken { .. } => self.fetch_token().await,
                     Transmit::Http { id, request } => {
                         let Some(mut lease) = self.lease().await else {
-                            break;
+                            continue;
                         };
                         let outcome = self.rest(lease.connection(), &request).await;
                         let mut session = self.shared.session.borrow_mut();
