@@ -140,4 +140,16 @@ mod tests {
         let mut third = pool.try_lease().expect("the first came back");
         third.connection().payload[0] = 1;
     }
+
+    #[test]
+    fn a_waiter_gets_the_connection_given_back() {
+        let connections = Box::leak(Box::new([Connection::new(), Connection::new()]));
+        let pool = Pool::new(connections);
+        let first = pool.try_lease();
+        let _second = pool.try_lease();
+        let mut waiting = core::pin::pin!(pool.lease());
+        assert!(embassy_futures::poll_once(waiting.as_mut()).is_pending());
+        drop(first);
+        assert!(embassy_futures::poll_once(waiting.as_mut()).is_ready());
+    }
 }
