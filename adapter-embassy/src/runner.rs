@@ -16,11 +16,12 @@
 //! than the handshake keep-alive would save. While one runs the sockets keep reading, but the
 //! session's timers wait for it (at most the connect, TLS and exchange timeouts together).
 //!
-//! The sockets and the REST calls share [`CONNECTIONS`] connections, leased from a pool. Only during a rollover's overlap do both sockets hold one, and then a REST call
-//! (the resync after the new socket opened) waits for the old socket to close. The driver keeps
-//! serving the session while it waits: its timers run, and the transmits that need no bytes
-//! (the old socket's close, which is what frees a connection; a token request, remembered for
-//! later) still go out, while the session keeps the others until the call is done.
+//! The sockets and the REST calls share [`CONNECTIONS`] connections, leased from a pool. Only
+//! during a rollover's overlap do both sockets hold one, and then a REST call (the resync after
+//! the new socket opened) waits for the old socket to close. The driver keeps serving the
+//! session while it waits: its timers run, and the transmits that need no bytes (the old
+//! socket's close, which is what frees a connection; a token request, remembered for later)
+//! still go out, while the session keeps the others until the call is done.
 
 use core::cell::{Cell, RefCell};
 use core::fmt::Write as _;
@@ -67,8 +68,8 @@ pub const HTTP_HEAD_BUFFER_LEN: usize = 4 * 1024;
 
 /// The largest REST body read, the rest of the payload buffer (8 KiB): a user with presence,
 /// routing status and conversation summary is about 2 KB, a token answer under 2 KB, the active
-/// conversations of one agent a few KB each. A larger body fails that read (reported as a transport failure); the session retries it
-/// with back-off.
+/// conversations of one agent a few KB each. A larger body fails that read (reported as a
+/// transport failure); the session retries it with back-off.
 pub const HTTP_BODY_BUFFER_LEN: usize = PAYLOAD_BUFFER_LEN - HTTP_HEAD_BUFFER_LEN;
 
 /// The session's transmit buffer: 2 KiB holds every request for one agent (the session's docs).
