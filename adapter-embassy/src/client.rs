@@ -5,13 +5,14 @@
 //! [`ClientState`], usually in a `static`; the raw mutex `M` is the application's choice
 //! (`NoopRawMutex` when everything runs on one executor, `CriticalSectionRawMutex` otherwise).
 
-use core::cell::Cell;
+use core::cell::{Cell, RefCell};
 
 use embassy_sync::blocking_mutex::Mutex;
 use embassy_sync::blocking_mutex::raw::RawMutex;
 use embassy_sync::channel::Channel;
 use embassy_sync::signal::Signal;
 use genesys_notify_core::agent::Activity;
+use genesys_notify_core::diagnosis::Diagnosis;
 use genesys_notify_core::light::Health;
 
 use crate::tls::TlsError;
@@ -33,6 +34,9 @@ pub struct Status {
     /// The most recent TLS refusal since start, if any (a later success does not clear it): it
     /// points at the clock or the trust store.
     pub last_tls_error: Option<TlsError>,
+    /// How many diagnoses the session has made since start (failed calls it retries, refusals
+    /// that stop it): when this grows, [`Client::last_diagnosis`] says the newest in words.
+    pub diagnoses: u32,
     /// The session stopped for good; [`crate::Runner::run`] has returned or is about to.
     pub stopped: bool,
 }
@@ -45,6 +49,7 @@ impl Status {
         live: false,
         reconnects: 0,
         last_tls_error: None,
+        diagnoses: 0,
         stopped: false,
     };
 }
@@ -64,6 +69,9 @@ const COMMAND_QUEUE_LEN: usize = 2;
 /// State shared by the runner and [`Client`] handles; place it in a `static`.
 pub struct ClientState<M: RawMutex> {
     status: Mutex<M, Cell<Status>>,
+    /// The newest diagnosis, kept apart from [`Status`]: it is a kilobyte (bounded: it names
+    /// topics and permissions), and a status is copied on every change.
+    last_diagnosis: Mutex<M, RefCell<Option<Diagnosis>>>,
     changed: Signal<M, Status>,
     commands: Channel<M, Command, COMMAND_QUEUE_LEN>,
 }
@@ -73,6 +81,7 @@ impl<M: RawMutex> ClientState<M> {
     pub const fn new() -> Self {
         Self {
             status: Mutex::new(Cell::new(Status::INITIAL)),
+            last_diagnosis: Mutex::new(RefCell::new(None)),
             changed: Signal::new(),
             commands: Channel::new(),
         }
@@ -94,6 +103,13 @@ impl<M: RawMutex> ClientState<M> {
         if before != after {
             self.changed.signal(after);
         }
+    }
+
+    /// Keeps `diagnosis` as the newest and counts it in the status.
+    pub(crate) fn diagnosed(&self, diagnosis: Diagnosis) {
+        self.last_diagnosis
+            .lock(|cell| *cell.borrow_mut() = Some(diagnosis));
+        self.update(|status| status.diagnoses = status.diagnoses.wrapping_add(1));
     }
 
     pub(crate) async fn command(&self) -> Command {
@@ -124,6 +140,13 @@ impl<M: RawMutex> Client<'_, M> {
     /// What the light should show now.
     pub fn status(&self) -> Status {
         self.state.status.lock(Cell::get)
+    }
+
+    /// The newest diagnosis the session made, if any: what failed and what it does about it, in
+    /// words a person can act on (its `Display`), never containing a secret.
+    /// [`Status::diagnoses`] counts them.
+    pub fn last_diagnosis(&self) -> Option<Diagnosis> {
+        self.state.last_diagnosis.lock(|cell| cell.borrow().clone())
     }
 
     /// Waits until the status changes and returns the new one. Changes that happen while no

@@ -80,6 +80,7 @@ pub mod client;
 mod fmt;
 pub mod http;
 pub mod net;
+mod pool;
 pub mod runner;
 pub mod tls;
 pub mod ws;

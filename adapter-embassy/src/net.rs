@@ -16,8 +16,9 @@ use genesys_notify_core::diagnosis::Transport;
 /// much; more only helps bulk transfers, which this client never makes.
 pub const TCP_RX_BUFFER_LEN: usize = 4_096;
 
-/// The TCP send buffer per connection: our writes are a few hundred bytes (a request, a ping).
-pub const TCP_TX_BUFFER_LEN: usize = 2_048;
+/// The TCP send buffer per connection: our writes are TLS records of at most the TLS write
+/// buffer (a request of under 1 KB, a ping), so one record fits.
+pub const TCP_TX_BUFFER_LEN: usize = 1_024;
 
 /// The TCP buffers of one connection, owned by the caller (unused by networks that keep their
 /// own, such as the host's).

@@ -12,9 +12,16 @@
 //!   every frame straight to the session and waking the driver to drain what that caused.
 //!
 //! REST requests run one at a time, inside the driver, on a connection opened for the request:
-//! the session issues a handful per (re)connection, and one TLS context fewer is worth more on a
-//! device than the handshake keep-alive would save. While one runs the sockets keep reading, but
-//! the session's timers wait for it (at most the connect, TLS and exchange timeouts together).
+//! the session issues a handful per (re)connection, and a TLS context is worth more on a device
+//! than the handshake keep-alive would save. While one runs the sockets keep reading, but the
+//! session's timers wait for it (at most the connect, TLS and exchange timeouts together).
+//!
+//! The sockets and the REST calls share [`CONNECTIONS`] connections, leased from a pool. Only
+//! during a rollover's overlap do both sockets hold one, and then a REST call (the resync after
+//! the new socket opened) waits for the old socket to close. The driver keeps serving the
+//! session while it waits: its timers run, and the transmits that need no bytes (the old
+//! socket's close, which is what frees a connection; a token request, remembered for later)
+//! still go out, while the session keeps the others until the call is done.
 
 use core::cell::{Cell, RefCell};
 use core::fmt::Write as _;
@@ -41,25 +48,29 @@ use rand_core::{CryptoRng, RngCore};
 use crate::client::{ClientState, Command};
 use crate::fmt::report;
 use crate::http::{self, HttpError};
-use crate::net::{Duplex, Network, Split, TcpBuffers};
+use crate::net::{Duplex, Network, Split};
+use crate::pool::{Connection, Lease, Pool};
 use crate::tls::{self, TlsBuffers, TlsError, TrustAnchors, UnixTime};
 use crate::ws::{self, Message, WsError, WsReader};
 
 /// Notification sockets open at once: a rollover connects the new one before closing the old.
 pub const SOCKET_SLOTS: usize = 2;
 
-/// The largest notification message kept. A conversation event carries every participant and
-/// leg: the captured five-participant callback is 9 KB pretty-printed, less on the wire. A
-/// larger message is drained, counted, and the agent's state re-read by REST.
-pub const WS_MESSAGE_BUFFER_LEN: usize = 16 * 1024;
+pub use crate::pool::{CONNECTIONS, PAYLOAD_BUFFER_LEN};
 
-/// Response heads: Genesys sends about 1.5 KB of headers; the chunked decoder works in here too.
+/// The largest notification message kept: a connection's whole payload buffer (the reasons are
+/// [`PAYLOAD_BUFFER_LEN`]'s).
+pub const WS_MESSAGE_BUFFER_LEN: usize = PAYLOAD_BUFFER_LEN;
+
+/// Response heads, at the start of a connection's payload buffer: Genesys sends about 1.5 KB of
+/// headers; the chunked decoder works in here too.
 pub const HTTP_HEAD_BUFFER_LEN: usize = 4 * 1024;
 
-/// The largest REST body read: a user with presence and routing status is about 2 KB, the
-/// active conversations of one agent a few KB each. A larger body fails that read (reported as
-/// a transport failure); the session retries it with back-off.
-pub const HTTP_BODY_BUFFER_LEN: usize = 16 * 1024;
+/// The largest REST body read, the rest of the payload buffer (8 KiB): a user with presence,
+/// routing status and conversation summary is about 2 KB, a token answer under 2 KB, the active
+/// conversations of one agent a few KB each. A larger body fails that read (reported as a
+/// transport failure); the session retries it with back-off.
+pub const HTTP_BODY_BUFFER_LEN: usize = PAYLOAD_BUFFER_LEN - HTTP_HEAD_BUFFER_LEN;
 
 /// The session's transmit buffer: 2 KiB holds every request for one agent (the session's docs).
 pub const TRANSMIT_BUFFER_LEN: usize = 2 * 1024;
@@ -79,8 +90,9 @@ const TOKEN_REQUEST_BUFFER_LEN: usize = 256;
 /// only one today; a subscribe frame for one agent's combined topic (about 175 bytes) fits too.
 const MAX_SOCKET_SEND_LEN: usize = 256;
 
-/// Commands waiting for one socket slot: a send and a close at most in practice.
-const SLOT_QUEUE_LEN: usize = 4;
+/// Commands waiting for one socket slot: a send and a close at most (a slot takes each at once;
+/// a connect is only sent to an idle slot). Each holds a URI or a frame, a quarter kilobyte.
+const SLOT_QUEUE_LEN: usize = 2;
 
 /// `Host` header: a host name (at most 253 characters) and `:port`.
 const MAX_HOST_HEADER_LEN: usize = 260;
@@ -99,6 +111,10 @@ const TLS_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(15
 
 /// One REST exchange or WebSocket upgrade, after the connection is up.
 const EXCHANGE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(15);
+
+/// How long a socket waits for a connection: a REST call gives its one back within its connect,
+/// TLS and exchange timeouts.
+const LEASE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(45);
 
 /// How the runner gets its access tokens.
 #[derive(Clone, Copy)]
@@ -143,42 +159,18 @@ pub enum Exit {
     Shutdown,
 }
 
-/// Every buffer the runner uses, in one place so that a device can put it in a `static`.
+/// Every buffer the runner uses, in one place so that a device can put it in a `static`:
+/// [`CONNECTIONS`] connections (TCP, TLS records, payload) and the session's transmit buffer.
 pub struct Buffers {
-    sockets: [SocketBuffers; SOCKET_SLOTS],
-    rest: RestBuffers,
+    connections: [Connection; CONNECTIONS],
     transmit: [u8; TRANSMIT_BUFFER_LEN],
 }
 
-struct SocketBuffers {
-    tcp: TcpBuffers,
-    tls: TlsBuffers,
-    message: [u8; WS_MESSAGE_BUFFER_LEN],
-}
-
-struct RestBuffers {
-    tcp: TcpBuffers,
-    tls: TlsBuffers,
-    head: [u8; HTTP_HEAD_BUFFER_LEN],
-    body: [u8; HTTP_BODY_BUFFER_LEN],
-}
-
 impl Buffers {
-    /// Zeroed buffers (133 KiB); see [`Buffers::SIZE`].
+    /// Zeroed buffers (70 KiB); see [`Buffers::SIZE`].
     pub const fn new() -> Self {
-        const SOCKET: SocketBuffers = SocketBuffers {
-            tcp: TcpBuffers::new(),
-            tls: TlsBuffers::new(),
-            message: [0; WS_MESSAGE_BUFFER_LEN],
-        };
         Self {
-            sockets: [SOCKET; SOCKET_SLOTS],
-            rest: RestBuffers {
-                tcp: TcpBuffers::new(),
-                tls: TlsBuffers::new(),
-                head: [0; HTTP_HEAD_BUFFER_LEN],
-                body: [0; HTTP_BODY_BUFFER_LEN],
-            },
+            connections: [const { Connection::new() }; CONNECTIONS],
             transmit: [0; TRANSMIT_BUFFER_LEN],
         }
     }
@@ -336,10 +328,10 @@ where
             token,
         } = self;
         let Buffers {
-            sockets: [first, second],
-            rest,
+            connections,
             transmit,
         } = &mut **buffers;
+        let pool = Pool::new(connections);
         let shared = Shared {
             session,
             rng,
@@ -357,14 +349,17 @@ where
         let driver = Driver {
             shared: &shared,
             link: &link,
+            pool: &pool,
             credentials: *credentials,
             client,
             token,
+            token_wanted: false,
+            stopped: None,
         };
         match select3(
-            driver.run(rest, transmit),
-            serve_slot(&shared, &link, slot_a, first),
-            serve_slot(&shared, &link, slot_b, second),
+            driver.run(transmit),
+            serve_slot(&shared, &link, &pool, slot_a),
+            serve_slot(&shared, &link, &pool, slot_b),
         )
         .await
         {
@@ -389,34 +384,46 @@ impl<N: Network, C: WallClock> Link<'_, N, C> {
     }
 }
 
-struct Driver<'d, 'a, R, N, C, M: RawMutex, const AGENTS: usize> {
+struct Driver<'d, 'c, 'a, R, N, C, M: RawMutex, const AGENTS: usize> {
     shared: &'d Shared<'d, R, AGENTS>,
     link: &'d Link<'d, N, C>,
+    pool: &'d Pool<'c>,
     credentials: Credentials<'a>,
     client: &'d ClientState<M>,
     token: &'d mut Option<Secret<String<MAX_ACCESS_TOKEN_LEN>>>,
+    /// The session asked for a token while a REST call waited for a connection.
+    token_wanted: bool,
+    /// The session stopped while a REST call waited for a connection.
+    stopped: Option<StopReason>,
 }
 
-impl<R, N, C, M, const AGENTS: usize> Driver<'_, '_, R, N, C, M, AGENTS>
+impl<'d, 'c, R, N, C, M, const AGENTS: usize> Driver<'d, 'c, '_, R, N, C, M, AGENTS>
 where
     R: RngCore + CryptoRng,
     N: Network,
     C: WallClock,
     M: RawMutex,
 {
-    async fn run(mut self, rest: &mut RestBuffers, transmit: &mut [u8]) -> Exit {
+    async fn run(mut self, transmit: &mut [u8]) -> Exit {
         loop {
             // 1. Everything the session wants done now.
             loop {
+                if core::mem::take(&mut self.token_wanted) && self.stopped.is_none() {
+                    self.fetch_token().await;
+                }
+                // Once stopped, the session hands out only the closes of its sockets.
                 let at = now();
                 let Some(next) = self.shared.session.borrow_mut().poll_transmit(at, transmit)
                 else {
                     break;
                 };
                 match next {
-                    Transmit::FetchToken { .. } => self.fetch_token(rest).await,
+                    Transmit::FetchToken { .. } => self.fetch_token().await,
                     Transmit::Http { id, request } => {
-                        let outcome = self.rest(rest, &request).await;
+                        let Some(mut lease) = self.lease().await else {
+                            continue;
+                        };
+                        let outcome = self.rest(lease.connection(), &request).await;
                         let mut session = self.shared.session.borrow_mut();
                         match outcome {
                             Ok(response) => session.handle_response(
@@ -429,36 +436,18 @@ where
                             Err(transport) => session.handle_request_failed(now(), id, transport),
                         }
                     }
-                    Transmit::Connect { socket, uri } => self.connect(socket, uri),
-                    Transmit::Send { socket, text } => {
-                        match Vec::from_slice(text) {
-                            Ok(text) => self.tell(socket, SlotCommand::Send(socket, text)),
-                            // Larger than any frame the session sends today: drop the socket
-                            // rather than a frame, so the session notices and reconnects.
-                            Err(_) => self.tell(socket, SlotCommand::Close(socket)),
-                        }
-                    }
-                    Transmit::Close { socket } => self.tell(socket, SlotCommand::Close(socket)),
-                    _ => {}
+                    other => self.socket_work(other),
                 }
             }
             // 2. Everything the application should know.
-            if let Some(reason) = self.publish_events() {
+            self.publish_events();
+            if let Some(reason) = self.stopped.take() {
                 // The session has already asked for every socket to close; let the slots do it.
                 self.wait_for_slots().await;
                 return Exit::Stopped(reason);
             }
             // 3. Sleep until the next deadline, a socket's news, or a command.
-            let deadline = self.shared.session.borrow().poll_timeout();
-            let timer = async {
-                match deadline {
-                    Some(at) => {
-                        embassy_time::Timer::at(embassy_time::Instant::from_millis(at.as_millis()))
-                            .await;
-                    }
-                    None => core::future::pending().await,
-                }
-            };
+            let timer = self.session_timer();
             match select3(timer, self.shared.wake.wait(), self.client.command()).await {
                 Either3::First(()) => self.shared.session.borrow_mut().handle_timeout(now()),
                 Either3::Second(()) => {}
@@ -472,6 +461,75 @@ where
                     self.client.update(|status| status.stopped = true);
                     return Exit::Shutdown;
                 }
+            }
+        }
+    }
+
+    /// Hands a socket's transmit to its slot.
+    fn socket_work(&self, transmit: Transmit<'_>) {
+        match transmit {
+            Transmit::Connect { socket, uri } => self.connect(socket, uri),
+            Transmit::Send { socket, text } => match Vec::from_slice(text) {
+                Ok(text) => self.tell(socket, SlotCommand::Send(socket, text)),
+                // Larger than any frame the session sends today: drop the socket rather than a
+                // frame, so the session notices and reconnects.
+                Err(_) => self.tell(socket, SlotCommand::Close(socket)),
+            },
+            Transmit::Close { socket } => self.tell(socket, SlotCommand::Close(socket)),
+            _ => {}
+        }
+    }
+
+    /// Sleeps until the session's next deadline.
+    fn session_timer(&self) -> impl Future<Output = ()> + use<R, N, C, M, AGENTS> {
+        let deadline = self.shared.session.borrow().poll_timeout();
+        async move {
+            match deadline {
+                Some(at) => {
+                    embassy_time::Timer::at(embassy_time::Instant::from_millis(at.as_millis()))
+                        .await;
+                }
+                None => core::future::pending().await,
+            }
+        }
+    }
+
+    /// A connection for a REST call; `None` if the session stopped meanwhile.
+    ///
+    /// When none is free (a rollover's overlap), waits while serving the session (the module
+    /// docs say why): an empty buffer lets only the transmits that need no bytes out of
+    /// [`Session::poll_transmit`], and the session keeps the others for later.
+    async fn lease(&mut self) -> Option<Lease<'d, 'c>> {
+        loop {
+            if let Some(lease) = self.pool.try_lease() {
+                return Some(lease);
+            }
+            loop {
+                let next = self
+                    .shared
+                    .session
+                    .borrow_mut()
+                    .poll_transmit(now(), &mut []);
+                match next {
+                    None => break,
+                    Some(Transmit::FetchToken { .. }) => self.token_wanted = true,
+                    Some(Transmit::Http { id, .. }) => {
+                        // No request fits in no bytes; were one to, it could not be sent now.
+                        let failure = Transport::Other;
+                        let mut session = self.shared.session.borrow_mut();
+                        session.handle_request_failed(now(), id, failure);
+                    }
+                    Some(other) => self.socket_work(other),
+                }
+            }
+            self.publish_events();
+            if self.stopped.is_some() {
+                return None;
+            }
+            let timer = self.session_timer();
+            match select3(timer, self.shared.wake.wait(), self.pool.freed()).await {
+                Either3::First(()) => self.shared.session.borrow_mut().handle_timeout(now()),
+                Either3::Second(()) | Either3::Third(()) => {}
             }
         }
     }
@@ -492,8 +550,8 @@ where
         let _ = with_timeout(CLOSE_TIMEOUT, all_idle).await;
     }
 
-    /// Drains the session's events into the client state; the stop reason if it stopped.
-    fn publish_events(&mut self) -> Option<StopReason> {
+    /// Drains the session's events into the client state; keeps the stop reason if it stopped.
+    fn publish_events(&mut self) {
         let tls_failure = self.shared.tls_failure.get();
         self.client.update(|status| {
             if tls_failure.is_some() {
@@ -501,7 +559,9 @@ where
             }
         });
         loop {
-            let event = self.shared.session.borrow_mut().poll_event()?;
+            let Some(event) = self.shared.session.borrow_mut().poll_event() else {
+                return;
+            };
             match event {
                 SessionEvent::AgentChanged {
                     agent: 0,
@@ -515,8 +575,13 @@ where
                     report!(info, "health: ", health);
                     self.client.update(|status| status.health = health);
                 }
-                SessionEvent::Diagnosis(diagnosis) => report!(warn, "", diagnosis),
+                SessionEvent::Diagnosis(diagnosis) => {
+                    report!(warn, "", diagnosis);
+                    self.client.diagnosed(diagnosis);
+                }
                 SessionEvent::Notice(notice) => report!(info, "", notice),
+                // An empty buffer is passed on purpose while a REST call waits for a connection.
+                SessionEvent::BufferTooSmall(error) if error.available == 0 => {}
                 SessionEvent::BufferTooSmall(error) => report!(error, "transmit buffer: ", error),
                 SessionEvent::Connection(info) => self.client.update(|status| {
                     status.live = info.live;
@@ -525,7 +590,8 @@ where
                 SessionEvent::Stopped(reason) => {
                     report!(error, "stopped: ", reason);
                     self.client.update(|status| status.stopped = true);
-                    return Some(reason);
+                    self.stopped = Some(reason);
+                    return;
                 }
                 _ => {}
             }
@@ -573,7 +639,7 @@ where
         }
     }
 
-    async fn fetch_token(&mut self, rest: &mut RestBuffers) {
+    async fn fetch_token(&mut self) {
         match self.credentials {
             Credentials::Static(token) => {
                 let already_used = self.token.is_some();
@@ -603,7 +669,12 @@ where
                         .handle_token_failure(now(), failure);
                     return;
                 };
-                let outcome = exchange(self.link, self.shared, rest, &request, Some(header)).await;
+                let Some(mut lease) = self.lease().await else {
+                    return;
+                };
+                let connection = lease.connection();
+                let outcome =
+                    exchange(self.link, self.shared, connection, &request, Some(header)).await;
                 let mut session = self.shared.session.borrow_mut();
                 let response = match outcome {
                     Ok(response) => response,
@@ -639,8 +710,8 @@ where
     }
 
     async fn rest<'b>(
-        &mut self,
-        rest: &'b mut RestBuffers,
+        &self,
+        connection: &'b mut Connection,
         request: &request::Request<'_>,
     ) -> Result<http::Response<'b>, Transport> {
         let mut header_buf = [0u8; AUTHORIZATION_BUFFER_LEN];
@@ -658,7 +729,7 @@ where
             ) => request::basic_authorization(client_id, &client_secret, &mut header_buf).ok(),
             _ => None,
         };
-        exchange(self.link, self.shared, rest, request, header).await
+        exchange(self.link, self.shared, connection, request, header).await
     }
 }
 
@@ -666,7 +737,7 @@ where
 async fn exchange<'b, N, C, R, const AGENTS: usize>(
     link: &Link<'_, N, C>,
     shared: &Shared<'_, R, AGENTS>,
-    rest: &'b mut RestBuffers,
+    connection: &'b mut Connection,
     request: &request::Request<'_>,
     authorization: Option<Secret<&str>>,
 ) -> Result<http::Response<'b>, Transport>
@@ -690,12 +761,12 @@ where
         authorization,
         body: request.body.map(|b| (b.bytes, b.content_type.as_str())),
     };
-    let RestBuffers {
+    let Connection {
         tcp,
         tls: tls_buffers,
-        head,
-        body,
-    } = rest;
+        payload,
+    } = connection;
+    let (head, body) = payload.split_at_mut(HTTP_HEAD_BUFFER_LEN);
     let connection = with_timeout(
         CONNECT_TIMEOUT,
         link.network.connect(origin.host(), origin.port(), tcp),
@@ -770,12 +841,13 @@ fn host_header(origin: &Origin<'_>) -> Option<String<MAX_HOST_HEADER_LEN>> {
     Some(host)
 }
 
-/// One socket slot, forever: wait for a connect, serve the socket until it ends, report it.
+/// One socket slot, forever: wait for a connect, lease a connection, serve the socket until it
+/// ends, report it.
 async fn serve_slot<N, C, R, const AGENTS: usize>(
     shared: &Shared<'_, R, AGENTS>,
     link: &Link<'_, N, C>,
+    pool: &Pool<'_>,
     slot: &Slot,
-    buffers: &mut SocketBuffers,
 ) -> core::convert::Infallible
 where
     N: Network,
@@ -789,7 +861,13 @@ where
                 break (socket, path);
             }
         };
-        let close = serve_socket(shared, link, slot, socket, &path, buffers).await;
+        // A REST call holds the other connection for one exchange at most.
+        let close = match with_timeout(LEASE_TIMEOUT, pool.lease()).await {
+            Ok(mut lease) => {
+                serve_socket(shared, link, slot, socket, &path, lease.connection()).await
+            }
+            Err(_) => CloseInfo::Transport(Transport::Timeout),
+        };
         slot.socket.set(None);
         shared
             .session
@@ -805,7 +883,7 @@ async fn serve_socket<N, C, R, const AGENTS: usize>(
     slot: &Slot,
     socket: SocketId,
     path: &str,
-    buffers: &mut SocketBuffers,
+    connection: &mut Connection,
 ) -> CloseInfo
 where
     N: Network,
@@ -816,7 +894,11 @@ where
     let Some(host) = host_header(&origin) else {
         return CloseInfo::Transport(Transport::Other);
     };
-    let SocketBuffers { tcp, tls, message } = buffers;
+    let Connection {
+        tcp,
+        tls,
+        payload: message,
+    } = connection;
     let connecting = with_timeout(
         CONNECT_TIMEOUT,
         link.network.connect(origin.host(), origin.port(), tcp),

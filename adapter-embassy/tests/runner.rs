@@ -9,15 +9,17 @@ use std::time::Duration as StdDuration;
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use genesys_notify_core::Duration;
 use genesys_notify_core::agent::Activity;
+use genesys_notify_core::diagnosis::{Problem, Step};
 use genesys_notify_core::light::Health;
 use genesys_notify_core::region::{Environment, Region};
+use genesys_notify_core::request::Operation as RestOperation;
 use genesys_notify_core::secret::Secret;
 use genesys_notify_embassy::Network;
 use genesys_notify_embassy::tls::{CertificateError, TlsError};
 use genesys_notify_embassy::{
     Buffers, Client, ClientState, Credentials, Exit, Runner, Status, TrustAnchors,
 };
-use genesys_sim::{Disconnect, Failure, Malformed, Operation, Sim, org};
+use genesys_sim::{Disconnect, Failure, Malformed, Operation, Sim, SocketRecord, org};
 use support::net::{HostClock, Recording, Redirect, TokioNetwork};
 
 /// The simulator's heartbeat, and the session's expectation of it: short, so that a stall is
@@ -198,38 +200,58 @@ async fn a_dropped_socket_is_reconnected_and_the_state_resynced() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn socket_closing_rolls_over_to_a_new_channel() {
+async fn socket_closing_rolls_over_to_a_new_channel_without_a_gap_on_two_connections() {
     let sim = tls_sim().await;
     let ca = ca(&sim);
     let faults = sim.faults();
-    let sim_ref = &sim;
-    let channels = move || {
-        sim_ref
-            .channels()
-            .into_iter()
-            .map(|c| c.id)
-            .collect::<Vec<_>>()
-    };
     let agent = sim.agent(org::DEMO_AGENT_ID);
+    let log = sim.log();
     drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
         until(&client, "live", |s| s.health == Health::Live).await;
-        let first = channels();
-        assert_eq!(first.len(), 1);
-        assert!(faults.socket_closing(&first[0]));
+        let old = log.sockets().remove(0).channel_id;
+        assert!(faults.socket_closing(&old));
         let deadline = tokio::time::Instant::now() + PATIENCE;
-        while !channels().iter().any(|id| *id != first[0]) {
-            assert!(tokio::time::Instant::now() < deadline, "no new channel");
+        let sockets = loop {
+            let sockets = log.sockets();
+            if sockets
+                .iter()
+                .any(|s| s.channel_id == old && s.end.is_some())
+            {
+                break sockets;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the old socket stays"
+            );
             tokio::time::sleep(StdDuration::from_millis(20)).await;
-        }
-        until(&client, "live on the new channel", |s| {
-            s.health == Health::Live && s.live
-        })
-        .await;
+        };
+        // Make before break on two connections: the new socket opened while the old one was
+        // still open, and the resync after it waited for the old one to close.
+        let at = |wanted: &dyn Fn(&SocketRecord) -> bool| {
+            sockets.iter().find(|s| wanted(s)).map(|s| s.at)
+        };
+        let new_opened = at(&|s| s.channel_id != old && s.end.is_none()).expect("a new socket");
+        let old_ended = at(&|s| s.channel_id == old && s.end.is_some()).expect("the old ended");
+        assert!(new_opened < old_ended, "the old socket closed first");
+        let resync = loop {
+            let after = log.requests_for(Operation::GetUser);
+            if let Some(resync) = after.into_iter().find(|r| r.at > new_opened) {
+                break resync;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "no resync");
+            tokio::time::sleep(StdDuration::from_millis(20)).await;
+        };
+        assert!(
+            resync.at >= old_ended,
+            "the resync found a third connection"
+        );
+
         agent.go_on_queue();
         until(&client, "events on the new channel", |s| {
-            s.activity == Activity::OnQueue
+            s.activity == Activity::OnQueue && s.health == Health::Live
         })
         .await;
+        assert_eq!(client.status().reconnects, 0, "the rollover left a gap");
     })
     .await;
     sim.shutdown().await;
@@ -367,6 +389,28 @@ async fn server_errors_are_retried_with_back_off() {
         until(&client, "live", |s| s.health == Health::Live).await;
         assert_eq!(log.requests_for(Operation::CreateChannel).len(), 2);
         assert!(log.requests_for(Operation::GetUser).len() >= 2);
+    })
+    .await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_the_session_recovers_from_is_kept_as_its_diagnosis_in_words() {
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    sim.faults()
+        .fail_next(Operation::CreateChannel, 1, Failure::ServiceUnavailable);
+    drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
+        let status = until(&client, "live", |s| s.health == Health::Live).await;
+        assert_eq!(status.diagnoses, 1, "one failed call, one diagnosis");
+        let diagnosis = client.last_diagnosis().expect("the diagnosis is kept");
+        assert_eq!(diagnosis.problem(), Problem::ServerError);
+        assert_eq!(
+            diagnosis.step(),
+            Step::Request(RestOperation::CreateChannel)
+        );
+        let words = diagnosis.to_string();
+        assert!(words.contains("503"), "{words}");
     })
     .await;
     sim.shutdown().await;

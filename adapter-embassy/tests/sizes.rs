@@ -11,40 +11,45 @@ use genesys_notify_core::secret::Secret;
 use genesys_notify_core::session::Session;
 use genesys_notify_embassy::net::{TCP_RX_BUFFER_LEN, TCP_TX_BUFFER_LEN};
 use genesys_notify_embassy::runner::{
-    HTTP_BODY_BUFFER_LEN, HTTP_HEAD_BUFFER_LEN, SOCKET_SLOTS, TRANSMIT_BUFFER_LEN,
-    WS_MESSAGE_BUFFER_LEN,
+    CONNECTIONS, HTTP_BODY_BUFFER_LEN, HTTP_HEAD_BUFFER_LEN, PAYLOAD_BUFFER_LEN,
+    TRANSMIT_BUFFER_LEN, WS_MESSAGE_BUFFER_LEN,
 };
 use genesys_notify_embassy::tls::{TLS_READ_BUFFER_LEN, TLS_WRITE_BUFFER_LEN};
 use genesys_notify_embassy::{Buffers, ClientState, Credentials, Runner, TrustAnchors};
 use support::net::{HostClock, TokioNetwork};
 use support::pki::{Algorithm, Authority};
 
-/// All buffers together: three TLS connections (two sockets for a rollover, one for REST),
-/// their TCP buffers, two message buffers, the REST head and body, the session's transmit
-/// buffer. A third of the C3's SRAM; the TLS read buffers (16.6 KB each, fixed by TLS) are most.
-const BUFFERS_BUDGET: usize = 136 * 1024;
+/// All buffers together: two connections (TCP, TLS records, a payload buffer that is a socket's
+/// message buffer or a REST call's head and body) shared by the sockets and the REST calls, and
+/// the session's transmit buffer. A fifth of the C3's SRAM; the TLS read buffers (16.6 KB each,
+/// fixed by TLS) are two fifths of it.
+const BUFFERS_BUDGET: usize = 71 * 1024;
 
 /// The runner without its buffers: the session, the settings, the token.
 const RUNNER_BUDGET: usize = 8 * 1024;
 
-/// The future of `Runner::run` (the driver and both socket slots in flight, three TLS key
+/// The future of `Runner::run` (the driver and both socket slots in flight, two TLS key
 /// schedules, header tables, command queues). Measured on the 64-bit host, where pointers and
 /// `usize` are twice their size on the device.
 const RUN_FUTURE_BUDGET: usize = 24 * 1024;
 
 #[test]
 fn the_runner_and_its_buffers_fit_a_small_device() {
-    let per_connection =
-        TLS_READ_BUFFER_LEN + TLS_WRITE_BUFFER_LEN + TCP_RX_BUFFER_LEN + TCP_TX_BUFFER_LEN;
-    let expected = (SOCKET_SLOTS + 1) * per_connection
-        + SOCKET_SLOTS * WS_MESSAGE_BUFFER_LEN
-        + HTTP_HEAD_BUFFER_LEN
-        + HTTP_BODY_BUFFER_LEN
-        + TRANSMIT_BUFFER_LEN;
+    let per_connection = TLS_READ_BUFFER_LEN
+        + TLS_WRITE_BUFFER_LEN
+        + TCP_RX_BUFFER_LEN
+        + TCP_TX_BUFFER_LEN
+        + PAYLOAD_BUFFER_LEN;
+    let expected = CONNECTIONS * per_connection + TRANSMIT_BUFFER_LEN;
     assert_eq!(
         Buffers::SIZE,
         expected,
         "the buffers are exactly the named capacities"
+    );
+    assert_eq!(
+        HTTP_HEAD_BUFFER_LEN + HTTP_BODY_BUFFER_LEN,
+        WS_MESSAGE_BUFFER_LEN,
+        "a REST call's head and body are a socket's message buffer"
     );
     const {
         assert!(

@@ -16,8 +16,12 @@ pub const RMT_BUFFER: usize = buffer_size::<RGB8>(desk_light_logic::config::MAX_
 pub type Leds = RmtSmartLeds<'static, RMT_BUFFER, Async, RGB8, color_order::Grb>;
 
 /// Draws a frame every [`FRAME_INTERVAL`], sending it only when it changed (or once a second).
+///
+/// The driver is borrowed from a `static`: taken by value, its pulse buffer (5.8 KB for
+/// [`MAX_LEDS`](desk_light_logic::config::MAX_LEDS)) would be stored twice in the task, as the
+/// argument and as the running task's local.
 #[embassy_executor::task]
-pub async fn run(mut leds: Leds) {
+pub async fn run(leds: &'static mut Leds) {
     let (health, activity, mut settings) =
         shared::with(|s| (s.indicator.health(), s.indicator.activity(), s.render));
     let mut renderer = Renderer::new(

@@ -55,6 +55,7 @@ const RMT_FREQUENCY: Rate = Rate::from_mhz(80);
 static STORE: StaticCell<Store> = StaticCell::new();
 static TRNG_SOURCE: StaticCell<TrngSource<'static>> = StaticCell::new();
 static STACK_RESOURCES: StaticCell<StackResources<SOCKETS>> = StaticCell::new();
+static LEDS: StaticCell<led::Leds> = StaticCell::new();
 
 #[esp_rtos::main]
 async fn main(spawner: Spawner) -> ! {
@@ -78,7 +79,7 @@ async fn main(spawner: Spawner) -> ! {
         RMT_FREQUENCY,
     )
     .expect("RMT channel 0 drives GPIO8");
-    spawner.spawn(led::run(leds).expect("the LED task is spawned once"));
+    spawner.spawn(led::run(LEDS.init(leds)).expect("the LED task is spawned once"));
 
     let store = match Store::open(esp_storage::FlashStorage::new(peripherals.FLASH)) {
         Ok(store) => STORE.init(store),

@@ -112,10 +112,12 @@ pub async fn run(stack: Stack<'static>, config: Config, rng: Trng, seed: u64) {
     }
 }
 
-/// Copies every status change into the light's indicator; never returns.
+/// Copies every status change into the light's indicator, and prints each new diagnosis in
+/// words (the core's diagnoses never contain a secret); never returns.
 async fn forward_status() -> ! {
     let client = CLIENT.client();
     let mut last_health = None;
+    let mut diagnoses = 0;
     loop {
         let status = client.changed().await;
         shared::with(|s| {
@@ -130,6 +132,13 @@ async fn forward_status() -> ! {
                 status.reconnects
             );
             last_health = Some(status.health);
+        }
+        if status.diagnoses != diagnoses {
+            diagnoses = status.diagnoses;
+            if let Some(diagnosis) = client.last_diagnosis() {
+                defmt::warn!("session: {}", defmt::Display2Format(&diagnosis));
+                shared::set_problem(Some(&diagnosis));
+            }
         }
         if let Some(error) = status.last_tls_error {
             defmt::warn!("session: TLS: {}", defmt::Display2Format(&error));

@@ -45,9 +45,11 @@ use x509::{Certificate, PublicKey};
 /// expansion) must fit, since servers do not negotiate smaller fragments.
 pub const TLS_READ_BUFFER_LEN: usize = 16_640;
 
-/// The TLS record write buffer. Our largest single write is a subscribe frame or a REST body of a
-/// few kilobytes; larger writes are split into several records, so this bounds record size only.
-pub const TLS_WRITE_BUFFER_LEN: usize = 4_096;
+/// The TLS record write buffer. It must hold the ClientHello (about 300 bytes); our largest
+/// write after it is a REST request under 1 KB (headers, a bearer token, a subscribe body), and
+/// WebSocket frames we send are tens of bytes. Longer writes are split into several records, so
+/// this bounds record size only.
+pub const TLS_WRITE_BUFFER_LEN: usize = 1_024;
 
 /// The longest chain of intermediates followed before giving up: public CAs use one or two.
 pub const MAX_CHAIN_DEPTH: usize = 4;
