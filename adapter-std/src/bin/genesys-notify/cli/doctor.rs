@@ -14,7 +14,7 @@
 use std::fmt;
 
 use genesys_notify::core::diagnosis::{Action, Context, Correction, Diagnosis, Step, TokenSource};
-use genesys_notify::core::region::{Environment, Service};
+use genesys_notify::core::region::Service;
 use genesys_notify::core::request::{
     self, Channel, ChannelList, ChannelsOf, Operation, SubscriptionResults, TokenInfo,
 };
@@ -28,7 +28,7 @@ use genesys_notify::{SecretString, agent_topics};
 use serde_json::{Map, Value, json};
 use tokio_tungstenite::tungstenite;
 
-use super::{DoctorArgs, Exit, usage_error};
+use super::{DoctorArgs, Exit, parse_environment, usage_error};
 
 /// How many channels one user and OAuth client may hold; a 21st evicts the least recently
 /// used (Genesys' documented limit).
@@ -123,17 +123,9 @@ impl Report {
 
 /// Runs the command.
 pub async fn run(args: DoctorArgs) -> Exit {
-    let environment = match Environment::parse(&args.environment) {
+    let environment = match parse_environment(&args.environment) {
         Ok(environment) => environment,
-        Err(e) => {
-            let advice = Correction::find_in(&args.environment)
-                .map(|c| format!(" {c}"))
-                .unwrap_or_default();
-            return usage_error(format_args!(
-                "--environment {:?}: {e}.{advice}",
-                args.environment
-            ));
-        }
+        Err(exit) => return exit,
     };
     let provider = match token::from_env() {
         Ok(provider) => provider,

@@ -219,6 +219,17 @@ pub fn usage_error(message: impl std::fmt::Display) -> Exit {
     Exit::Usage
 }
 
+/// Reads `--environment`; a value that is not one says why and, where it matches a piece of
+/// widespread wrong advice (an `api.` events URL, a token in the URL), corrects it.
+pub fn parse_environment(text: &str) -> Result<genesys_notify::Environment, Exit> {
+    genesys_notify::Environment::parse(text).map_err(|e| {
+        let advice = genesys_notify::core::diagnosis::Correction::find_in(text)
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
+        usage_error(format_args!("--environment {text:?}: {e}.{advice}"))
+    })
+}
+
 /// Logs to stderr, at `warn` by default, `debug` with `-v`, `trace` with `-vv`; `RUST_LOG`
 /// overrides the level. Secrets never reach the log: they are `SecretString`s.
 pub fn init_logging(verbose: u8) {

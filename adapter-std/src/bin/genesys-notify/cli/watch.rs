@@ -3,26 +3,17 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use genesys_notify::core::diagnosis::Correction;
 use genesys_notify::terminal::FRAME_INTERVAL;
-use genesys_notify::{ClientBuilder, Environment, Item, Notifications, token};
+use genesys_notify::{ClientBuilder, Item, Notifications, token};
 
 use super::view::View;
-use super::{Exit, WatchArgs, usage_error};
+use super::{Exit, WatchArgs, parse_environment, usage_error};
 
 /// Runs the command.
 pub async fn run(args: WatchArgs) -> Exit {
-    let environment = match Environment::parse(&args.environment) {
+    let environment = match parse_environment(&args.environment) {
         Ok(environment) => environment,
-        Err(e) => {
-            let advice = Correction::find_in(&args.environment)
-                .map(|c| format!(" {c}"))
-                .unwrap_or_default();
-            return usage_error(format_args!(
-                "--environment {:?}: {e}.{advice}",
-                args.environment
-            ));
-        }
+        Err(exit) => return exit,
     };
     if args.users.is_empty() && args.topics.is_empty() {
         return usage_error("name an agent with --user, or a topic with --topic");
