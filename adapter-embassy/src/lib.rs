@@ -38,6 +38,7 @@
 //!     rng: impl RngCore + CryptoRng,
 //!     roots: &'static [&'static [u8]],
 //!     state: &'static ClientState<NoopRawMutex>,
+//!     // In a `static` (66.5 KiB); `Buffers<{ 8 * 1024 }>` where RAM is short (58.5 KiB).
 //!     buffers: &'static mut Buffers,
 //! ) {
 //!     let mut runner = Runner::<_, _, _, _, 1>::new(

@@ -12,9 +12,12 @@ use embassy_sync::mutex::Mutex;
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 use genesys_notify_core::diagnosis::Transport;
 
-/// The TCP receive window per connection: a few TLS records in flight. smoltcp advertises this
-/// much; more only helps bulk transfers, which this client never makes.
-pub const TCP_RX_BUFFER_LEN: usize = 4_096;
+/// The TCP receive window per connection, as smoltcp advertises it: more than one full Ethernet
+/// segment (1460 bytes), so a sender is never held below a segment at a time. The client reads
+/// a few kilobytes per exchange (a handshake's certificates, a REST answer) and small
+/// notification messages; a larger window would only speed bulk transfers, which it never
+/// makes, at a device's scarcest resource.
+pub const TCP_RX_BUFFER_LEN: usize = 2_048;
 
 /// The TCP send buffer per connection: our writes are TLS records of at most the TLS write
 /// buffer (a request of under 1 KB, a ping), so one record fits.

@@ -24,28 +24,57 @@ use crate::tls::TlsBuffers;
 /// overlap (seconds); the rest of the time one socket holds one and REST calls borrow the other.
 pub const CONNECTIONS: usize = 2;
 
-/// A connection's payload buffer: a socket's largest message, or a REST response's head and
-/// body. A conversation event carries every participant and leg: the captured five-participant
-/// callback is 5.5 KB on the wire (9 KB pretty-printed), so 12 KiB holds twice that. A larger
-/// message is drained, counted, and the agent's state re-read by REST.
+/// The default size of a connection's payload buffer: a socket's largest message, or a REST
+/// response's head and body. A conversation event carries every participant and leg: the
+/// captured five-participant callback is 5.5 KB on the wire (9 KB pretty-printed), so 12 KiB
+/// holds twice that. A larger message is drained, counted, and the agent's state re-read by
+/// REST. A device short of RAM chooses a smaller one: `Buffers<{ 8 * 1024 }>`.
 pub const PAYLOAD_BUFFER_LEN: usize = 12 * 1024;
 
 /// Who may wait for a connection at once: the driver (for a REST call) and the two socket slots.
 const WAITERS: usize = 3;
 
-/// The buffers of one connection: TCP, TLS records, and the payload.
-pub(crate) struct Connection {
-    pub(crate) tcp: TcpBuffers,
-    pub(crate) tls: TlsBuffers,
-    pub(crate) payload: [u8; PAYLOAD_BUFFER_LEN],
+/// The storage of one connection: TCP, TLS records, and a payload buffer of `PAYLOAD` bytes.
+pub(crate) struct ConnectionBuffers<const PAYLOAD: usize> {
+    tcp: TcpBuffers,
+    tls: TlsBuffers,
+    payload: [u8; PAYLOAD],
 }
 
-impl Connection {
+impl<const PAYLOAD: usize> ConnectionBuffers<PAYLOAD> {
     pub(crate) const fn new() -> Self {
         Self {
             tcp: TcpBuffers::new(),
             tls: TlsBuffers::new(),
-            payload: [0; PAYLOAD_BUFFER_LEN],
+            payload: [0; PAYLOAD],
+        }
+    }
+
+    /// The buffers, with the payload size erased: nothing past [`Buffers`](crate::Buffers)
+    /// depends on it.
+    pub(crate) fn borrow(&mut self) -> Connection<'_> {
+        Connection {
+            tcp: &mut self.tcp,
+            tls: &mut self.tls,
+            payload: &mut self.payload,
+        }
+    }
+}
+
+/// The buffers of one connection, borrowed: TCP, TLS records, and the payload.
+pub(crate) struct Connection<'b> {
+    pub(crate) tcp: &'b mut TcpBuffers,
+    pub(crate) tls: &'b mut TlsBuffers,
+    pub(crate) payload: &'b mut [u8],
+}
+
+impl Connection<'_> {
+    /// The same buffers, borrowed for less long.
+    pub(crate) fn reborrow(&mut self) -> Connection<'_> {
+        Connection {
+            tcp: self.tcp,
+            tls: self.tls,
+            payload: self.payload,
         }
     }
 }
@@ -53,15 +82,17 @@ impl Connection {
 /// The connections, each free while no one borrows it, and who waits for one. Used from one
 /// executor only.
 pub(crate) struct Pool<'c> {
-    connections: [RefCell<&'c mut Connection>; CONNECTIONS],
+    connections: [RefCell<Connection<'c>>; CONNECTIONS],
     waiting: RefCell<MultiWakerRegistration<WAITERS>>,
 }
 
 impl<'c> Pool<'c> {
     /// A pool of every connection in `connections`, all free.
-    pub(crate) fn new(connections: &'c mut [Connection; CONNECTIONS]) -> Self {
+    pub(crate) fn new(connections: &'c mut [Connection<'_>; CONNECTIONS]) -> Self {
         Self {
-            connections: connections.each_mut().map(RefCell::new),
+            connections: connections
+                .each_mut()
+                .map(|connection| RefCell::new(connection.reborrow())),
             waiting: RefCell::new(MultiWakerRegistration::new()),
         }
     }
@@ -104,12 +135,12 @@ impl<'c> Pool<'c> {
 /// One leased connection; free again when the lease is dropped.
 pub(crate) struct Lease<'p, 'c> {
     pool: &'p Pool<'c>,
-    guard: RefMut<'p, &'c mut Connection>,
+    guard: RefMut<'p, Connection<'c>>,
 }
 
-impl Lease<'_, '_> {
+impl<'c> Lease<'_, 'c> {
     /// The connection's buffers.
-    pub(crate) fn connection(&mut self) -> &mut Connection {
+    pub(crate) fn connection(&mut self) -> &mut Connection<'c> {
         &mut self.guard
     }
 }
@@ -130,8 +161,10 @@ mod tests {
 
     #[test]
     fn a_connection_goes_back_to_the_pool_when_its_lease_ends() {
-        let connections = Box::leak(Box::new([Connection::new(), Connection::new()]));
-        let pool = Pool::new(connections);
+        let storage: &mut [ConnectionBuffers<1024>; CONNECTIONS] =
+            Box::leak(Box::new([const { ConnectionBuffers::new() }; CONNECTIONS]));
+        let mut connections = storage.each_mut().map(ConnectionBuffers::borrow);
+        let pool = Pool::new(&mut connections);
         let first = pool.try_lease();
         let second = pool.try_lease();
         assert!(first.is_some() && second.is_some());
@@ -143,8 +176,10 @@ mod tests {
 
     #[test]
     fn a_waiter_gets_the_connection_given_back() {
-        let connections = Box::leak(Box::new([Connection::new(), Connection::new()]));
-        let pool = Pool::new(connections);
+        let storage: &mut [ConnectionBuffers<1024>; CONNECTIONS] =
+            Box::leak(Box::new([const { ConnectionBuffers::new() }; CONNECTIONS]));
+        let mut connections = storage.each_mut().map(ConnectionBuffers::borrow);
+        let pool = Pool::new(&mut connections);
         let first = pool.try_lease();
         let _second = pool.try_lease();
         let mut waiting = core::pin::pin!(pool.lease());

@@ -49,7 +49,7 @@ use crate::client::{ClientState, Command};
 use crate::fmt::report;
 use crate::http::{self, HttpError};
 use crate::net::{Duplex, Network, Split};
-use crate::pool::{Connection, Lease, Pool};
+use crate::pool::{Connection, ConnectionBuffers, Lease, Pool};
 use crate::tls::{self, TlsBuffers, TlsError, TrustAnchors, UnixTime};
 use crate::ws::{self, Message, WsError, WsReader};
 
@@ -58,18 +58,22 @@ pub const SOCKET_SLOTS: usize = 2;
 
 pub use crate::pool::{CONNECTIONS, PAYLOAD_BUFFER_LEN};
 
-/// The largest notification message kept: a connection's whole payload buffer (the reasons are
-/// [`PAYLOAD_BUFFER_LEN`]'s).
+/// The largest notification message kept with the default buffers: a connection's whole
+/// payload buffer (the reasons are [`PAYLOAD_BUFFER_LEN`]'s).
 pub const WS_MESSAGE_BUFFER_LEN: usize = PAYLOAD_BUFFER_LEN;
 
 /// Response heads, at the start of a connection's payload buffer: Genesys sends about 1.5 KB of
 /// headers; the chunked decoder works in here too.
-pub const HTTP_HEAD_BUFFER_LEN: usize = 4 * 1024;
+pub const HTTP_HEAD_BUFFER_LEN: usize = 3 * 1024;
 
-/// The largest REST body read, the rest of the payload buffer (8 KiB): a user with presence,
-/// routing status and conversation summary is about 2 KB, a token answer under 2 KB, the active
-/// conversations of one agent a few KB each. A larger body fails that read (reported as a
-/// transport failure); the session retries it with back-off.
+/// The smallest REST body a payload buffer must leave room for after the head: a token answer
+/// and a user with presence, routing status and conversation summary are each about 2 KB.
+pub const MIN_HTTP_BODY_BUFFER_LEN: usize = 4 * 1024;
+
+/// The largest REST body read with the default buffers, the rest of the payload buffer
+/// (9 KiB): a user with presence, routing status and conversation summary is about 2 KB, a
+/// token answer under 2 KB, the active conversations of one agent a few KB each. A larger body
+/// fails that read (reported as a transport failure); the session retries it with back-off.
 pub const HTTP_BODY_BUFFER_LEN: usize = PAYLOAD_BUFFER_LEN - HTTP_HEAD_BUFFER_LEN;
 
 /// The session's transmit buffer: 2 KiB holds every request for one agent (the session's docs).
@@ -160,29 +164,76 @@ pub enum Exit {
 }
 
 /// Every buffer the runner uses, in one place so that a device can put it in a `static`:
-/// [`CONNECTIONS`] connections (TCP, TLS records, payload) and the session's transmit buffer.
-pub struct Buffers {
-    connections: [Connection; CONNECTIONS],
+/// [`CONNECTIONS`] connections (TCP, TLS records, and a payload buffer of `PAYLOAD` bytes) and
+/// the session's transmit buffer.
+///
+/// `PAYLOAD` is a connection's payload buffer: a socket's largest message, or a REST response's
+/// head ([`HTTP_HEAD_BUFFER_LEN`]) and body. The default, [`PAYLOAD_BUFFER_LEN`] (12 KiB), holds
+/// twice the largest conversation event captured; a device short of RAM chooses less, at least
+/// [`HTTP_HEAD_BUFFER_LEN`] + [`MIN_HTTP_BODY_BUFFER_LEN`] (7 KiB), checked when it compiles:
+///
+/// ```
+/// use genesys_notify_embassy::Buffers;
+/// use genesys_notify_embassy::runner::{CONNECTIONS, PAYLOAD_BUFFER_LEN};
+///
+/// // What the ESP32-C3 desk light uses: 8 KiB messages, 5 KiB REST bodies.
+/// type DeviceBuffers = Buffers<{ 8 * 1024 }>;
+/// let saved = CONNECTIONS * (PAYLOAD_BUFFER_LEN - 8 * 1024);
+/// assert_eq!(DeviceBuffers::SIZE, <Buffers>::SIZE - saved);
+/// let buffers = Box::new(DeviceBuffers::new());
+/// # drop(buffers);
+/// ```
+///
+/// Too small a payload buffer does not compile:
+///
+/// ```compile_fail
+/// let buffers = genesys_notify_embassy::Buffers::<{ 4 * 1024 }>::new();
+/// ```
+///
+/// A message larger than the payload buffer is drained and counted, and the agent's state
+/// re-read by REST; a REST body larger than its share fails that read (a transport failure,
+/// retried with back-off).
+pub struct Buffers<const PAYLOAD: usize = PAYLOAD_BUFFER_LEN> {
+    connections: [ConnectionBuffers<PAYLOAD>; CONNECTIONS],
     transmit: [u8; TRANSMIT_BUFFER_LEN],
 }
 
-impl Buffers {
-    /// Zeroed buffers (70 KiB); see [`Buffers::SIZE`].
+impl<const PAYLOAD: usize> Buffers<PAYLOAD> {
+    /// Zeroed buffers (62 KiB with the default payload buffer); see [`Buffers::SIZE`].
     pub const fn new() -> Self {
+        const {
+            assert!(
+                PAYLOAD >= HTTP_HEAD_BUFFER_LEN + MIN_HTTP_BODY_BUFFER_LEN,
+                "the payload buffer must hold a response head and a small REST body"
+            )
+        };
         Self {
-            connections: [const { Connection::new() }; CONNECTIONS],
+            connections: [const { ConnectionBuffers::new() }; CONNECTIONS],
             transmit: [0; TRANSMIT_BUFFER_LEN],
         }
     }
 
     /// The size of all buffers, in bytes.
     pub const SIZE: usize = core::mem::size_of::<Self>();
+
+    fn borrow(&mut self) -> BorrowedBuffers<'_> {
+        BorrowedBuffers {
+            connections: self.connections.each_mut().map(ConnectionBuffers::borrow),
+            transmit: &mut self.transmit,
+        }
+    }
 }
 
-impl Default for Buffers {
+impl<const PAYLOAD: usize> Default for Buffers<PAYLOAD> {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// [`Buffers`] with the payload size erased, as the runner keeps them.
+struct BorrowedBuffers<'b> {
+    connections: [Connection<'b>; CONNECTIONS],
+    transmit: &'b mut [u8],
 }
 
 /// Drives one [`Session`] over a [`Network`]; see the module docs.
@@ -198,7 +249,7 @@ where
     rng: RefCell<R>,
     session: RefCell<Session<AGENTS>>,
     client: &'a ClientState<M>,
-    buffers: &'a mut Buffers,
+    buffers: BorrowedBuffers<'a>,
     token: Option<Secret<String<MAX_ACCESS_TOKEN_LEN>>>,
 }
 
@@ -283,7 +334,7 @@ where
         clippy::too_many_arguments,
         reason = "each is a distinct resource the application owns; a builder would only rename them"
     )]
-    pub fn new(
+    pub fn new<const PAYLOAD: usize>(
         network: N,
         environment: Environment,
         credentials: Credentials<'a>,
@@ -293,7 +344,7 @@ where
         agents: &[&str],
         configure: impl FnOnce(Config) -> Config,
         client: &'a ClientState<M>,
-        buffers: &'a mut Buffers,
+        buffers: &'a mut Buffers<PAYLOAD>,
     ) -> Result<Self, ConfigError> {
         let config = configure(Config::new(environment.clone(), credentials.token_kind()));
         let session = Session::new(config, agents)?;
@@ -306,7 +357,7 @@ where
             rng: RefCell::new(rng),
             session: RefCell::new(session),
             client,
-            buffers,
+            buffers: buffers.borrow(),
             token: None,
         })
     }
@@ -327,10 +378,10 @@ where
             buffers,
             token,
         } = self;
-        let Buffers {
+        let BorrowedBuffers {
             connections,
             transmit,
-        } = &mut **buffers;
+        } = buffers;
         let pool = Pool::new(connections);
         let shared = Shared {
             session,
@@ -346,7 +397,7 @@ where
             clock,
         };
         let [slot_a, slot_b] = &shared.slots;
-        let driver = Driver {
+        let mut driver = Driver {
             shared: &shared,
             link: &link,
             pool: &pool,
@@ -404,7 +455,7 @@ where
     C: WallClock,
     M: RawMutex,
 {
-    async fn run(mut self, transmit: &mut [u8]) -> Exit {
+    async fn run(&mut self, transmit: &mut [u8]) -> Exit {
         loop {
             // 1. Everything the session wants done now.
             loop {
@@ -711,7 +762,7 @@ where
 
     async fn rest<'b>(
         &self,
-        connection: &'b mut Connection,
+        connection: &'b mut Connection<'_>,
         request: &request::Request<'_>,
     ) -> Result<http::Response<'b>, Transport> {
         let mut header_buf = [0u8; AUTHORIZATION_BUFFER_LEN];
@@ -737,7 +788,7 @@ where
 async fn exchange<'b, N, C, R, const AGENTS: usize>(
     link: &Link<'_, N, C>,
     shared: &Shared<'_, R, AGENTS>,
-    connection: &'b mut Connection,
+    connection: &'b mut Connection<'_>,
     request: &request::Request<'_>,
     authorization: Option<Secret<&str>>,
 ) -> Result<http::Response<'b>, Transport>
@@ -883,7 +934,7 @@ async fn serve_socket<N, C, R, const AGENTS: usize>(
     slot: &Slot,
     socket: SocketId,
     path: &str,
-    connection: &mut Connection,
+    connection: &mut Connection<'_>,
 ) -> CloseInfo
 where
     N: Network,

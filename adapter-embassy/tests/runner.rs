@@ -15,6 +15,9 @@ use genesys_notify_core::region::{Environment, Region};
 use genesys_notify_core::request::Operation as RestOperation;
 use genesys_notify_core::secret::Secret;
 use genesys_notify_embassy::Network;
+use genesys_notify_embassy::runner::{
+    HTTP_HEAD_BUFFER_LEN, MIN_HTTP_BODY_BUFFER_LEN, PAYLOAD_BUFFER_LEN,
+};
 use genesys_notify_embassy::tls::{CertificateError, TlsError};
 use genesys_notify_embassy::{
     Buffers, Client, ClientState, Credentials, Exit, Runner, Status, TrustAnchors,
@@ -69,11 +72,11 @@ where
     Fut: Future<Output = ()>,
 {
     let environment = Environment::parse(&sim.base_url()).expect("the sim's base URL");
-    drive_on(TokioNetwork, environment, roots, clock, script).await
+    drive_on::<_, _, _, PAYLOAD_BUFFER_LEN>(TokioNetwork, environment, roots, clock, script).await
 }
 
-/// [`drive`], over `network` and in `environment`.
-async fn drive_on<N, F, Fut>(
+/// [`drive`], over `network`, in `environment`, with payload buffers of `PAYLOAD` bytes.
+async fn drive_on<N, F, Fut, const PAYLOAD: usize>(
     network: N,
     environment: Environment,
     roots: &[&[u8]],
@@ -86,7 +89,7 @@ where
     Fut: Future<Output = ()>,
 {
     let state: &'static ClientState<NoopRawMutex> = Box::leak(Box::new(ClientState::new()));
-    let buffers: &mut Buffers = Box::leak(Box::new(Buffers::new()));
+    let buffers: &mut Buffers<PAYLOAD> = Box::leak(Box::new(Buffers::new()));
     let trust = TrustAnchors::new(roots).expect("trust store");
     let credentials = Credentials::ClientCredentials {
         client_id: org::DEMO_CLIENT_ID,
@@ -316,6 +319,59 @@ async fn an_oversized_frame_is_skipped_and_the_state_resynced() {
     sim.shutdown().await;
 }
 
+/// The smallest payload buffers the runner accepts (a 3 KiB response head and a 4 KiB body)
+/// carry a whole call over TLS, and a message that the default buffers would keep but these
+/// cannot is drained and the state re-read, not a broken socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_smallest_buffers_carry_a_call_and_drain_what_they_cannot_hold() {
+    const SMALLEST: usize = HTTP_HEAD_BUFFER_LEN + MIN_HTTP_BODY_BUFFER_LEN;
+    let sim = tls_sim().await;
+    let ca = ca(&sim);
+    let sim_ref = &sim;
+    let log = sim.log();
+    let agent = sim.agent(org::DEMO_AGENT_ID);
+    let environment = Environment::parse(&sim.base_url()).expect("the sim's base URL");
+    let script = |client: Client<'static, NoopRawMutex>| async move {
+        until(&client, "live", |s| s.health == Health::Live).await;
+        agent.go_on_queue();
+        let call = agent.ring();
+        until(&client, "ringing", |s| s.activity == Activity::Alerting).await;
+        call.answer();
+        until(&client, "on the call", |s| s.activity == Activity::OnCall).await;
+        let resyncs = log.requests_for(Operation::GetUser).len();
+        let reconnects = client.status().reconnects;
+        let channel = sim_ref.channels().remove(0).id;
+        assert!(
+            sim_ref
+                .faults()
+                .send_oversized(&channel, SMALLEST + 3 * 1024)
+        );
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while log.requests_for(Operation::GetUser).len() == resyncs {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no resync after a message larger than the buffer"
+            );
+            tokio::time::sleep(StdDuration::from_millis(20)).await;
+        }
+        call.hang_up();
+        call.wrap_up("Resolved");
+        until(&client, "on queue again", |s| {
+            s.activity == Activity::OnQueue && s.live
+        })
+        .await;
+        assert_eq!(
+            client.status().reconnects,
+            reconnects,
+            "the socket stayed up through the oversized message"
+        );
+    };
+    let exit =
+        drive_on::<_, _, _, SMALLEST>(TokioNetwork, environment, &[&ca], RIGHT_CLOCK, script).await;
+    assert!(matches!(exit, Exit::Shutdown), "{exit:?}");
+    sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_401_refreshes_the_token_once_and_carries_on() {
     let sim = tls_sim().await;
@@ -512,17 +568,23 @@ async fn a_certificate_for_another_name_is_refused() {
     };
     let cloud = Environment::Cloud(Region::UsEast1);
     let log = sim.log();
-    drive_on(redirect, cloud, &[&ca], RIGHT_CLOCK, |client| async move {
-        let status = until(&client, "a TLS refusal", |s| s.last_tls_error.is_some()).await;
-        assert_eq!(
-            status.last_tls_error,
-            Some(TlsError::Certificate(CertificateError::NameMismatch))
-        );
-        assert!(
-            log.requests_for(Operation::Token).is_empty(),
-            "nothing sent to the wrong name"
-        );
-    })
+    drive_on::<_, _, _, PAYLOAD_BUFFER_LEN>(
+        redirect,
+        cloud,
+        &[&ca],
+        RIGHT_CLOCK,
+        |client| async move {
+            let status = until(&client, "a TLS refusal", |s| s.last_tls_error.is_some()).await;
+            assert_eq!(
+                status.last_tls_error,
+                Some(TlsError::Certificate(CertificateError::NameMismatch))
+            );
+            assert!(
+                log.requests_for(Operation::Token).is_empty(),
+                "nothing sent to the wrong name"
+            );
+        },
+    )
     .await;
     sim.shutdown().await;
 }
@@ -561,7 +623,7 @@ async fn no_secret_reaches_the_log() {
     // A refused token and a dropped socket make the runner log diagnoses and notices too.
     faults.fail_next(Operation::CreateChannel, 1, Failure::Unauthorized);
     let environment = Environment::parse(&sim.base_url()).expect("the sim's base URL");
-    drive_on(
+    drive_on::<_, _, _, PAYLOAD_BUFFER_LEN>(
         recording,
         environment,
         &[&unused_root.der()],

@@ -4,7 +4,7 @@
 use core::fmt;
 
 use desk_light_logic::config::Config;
-use desk_light_logic::console::{self, Effect, LineBuffer, Status};
+use desk_light_logic::console::{self, Effect, HeapUse, LineBuffer, Status};
 use embassy_futures::select::{Either, select};
 use embedded_io_async::Read;
 use esp_hal::Async;
@@ -91,9 +91,20 @@ fn execute(command: console::Command<'_>, config: &mut Config) -> Effect {
         address,
         unix_time,
         uptime: at.saturating_duration_since(genesys_notify_core::time::Instant::ZERO),
+        heap: heap_use(),
         problem: (!problem.is_empty()).then_some(problem.as_str()),
     };
     console::execute(command, config, &status, &mut Reply).unwrap_or(Effect::Nothing)
+}
+
+/// The heap's use now and at its peak (esp-alloc's `internal-heap-stats`).
+pub fn heap_use() -> HeapUse {
+    let stats = esp_alloc::HEAP.stats();
+    HeapUse {
+        used: stats.current_usage,
+        peak: stats.max_usage,
+        size: stats.size,
+    }
 }
 
 async fn apply(effect: Effect, config: &Config, store: &Store) {

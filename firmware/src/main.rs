@@ -46,9 +46,12 @@ use crate::store::Store;
 
 esp_bootloader_esp_idf::esp_app_desc!();
 
-/// Sockets of the network stack: DHCP, DNS, SNTP, and the HTTPS and WebSocket connections
-/// of the Genesys session (a rollover briefly holds two sockets).
-const SOCKETS: usize = 6;
+/// Sockets of the network stack: DHCP, DNS, SNTP, and the Genesys session's TCP connections
+/// (the runner never holds more than its pool of connections, shared by REST and WebSocket; a
+/// dropped socket leaves the set at once).
+const SOCKETS: usize = 3 + genesys_notify_embassy::runner::CONNECTIONS;
+/// The heap, in the bootloader's reclaimed RAM.
+pub const HEAP_SIZE: usize = 64 * 1024;
 /// The RMT clock: 80 MHz gives WS2812 pulse timing a 12.5 ns resolution.
 const RMT_FREQUENCY: Rate = Rate::from_mhz(80);
 
@@ -60,10 +63,11 @@ static LEDS: StaticCell<led::Leds> = StaticCell::new();
 #[esp_rtos::main]
 async fn main(spawner: Spawner) -> ! {
     let peripherals = esp_hal::init(esp_hal::Config::default().with_cpu_clock(CpuClock::max()));
-    // Heap for the Wi-Fi driver (esp-radio allocates its buffers), in the RAM the second-stage
-    // bootloader used and left behind, plus a little more in ordinary RAM.
-    esp_alloc::heap_allocator!(#[esp_hal::ram(reclaimed)] size: 64 * 1024);
-    esp_alloc::heap_allocator!(size: 16 * 1024);
+    // The heap, for the Wi-Fi driver (its buffers, its task's stack) and the RSA arithmetic of
+    // certificate checks: all of it in the RAM the second-stage bootloader used and left behind
+    // (64 of its 64.8 KiB), none in the RAM static data needs. The driver is configured for a
+    // light's traffic ([`wifi_config`]); `status` shows the heap's peak.
+    esp_alloc::heap_allocator!(#[esp_hal::ram(reclaimed)] size: HEAP_SIZE);
     let timg0 = TimerGroup::new(peripherals.TIMG0);
     esp_rtos::start(timg0.timer0, peripherals.FROM_CPU_INTR0);
     defmt::info!("desk-light {} starting", env!("CARGO_PKG_VERSION"));
@@ -137,11 +141,8 @@ async fn main(spawner: Spawner) -> ! {
         halt().await
     };
     let interface = Interface::station();
-    let controller = WifiController::new(
-        peripherals.WIFI,
-        ControllerConfig::default().with_initial_config(WifiConfig::Station(station)),
-    )
-    .expect("the Wi-Fi driver starts");
+    let controller = WifiController::new(peripherals.WIFI, wifi_config(station))
+        .expect("the Wi-Fi driver starts");
 
     let (stack, runner) = embassy_net::new(
         interface,
@@ -164,6 +165,24 @@ async fn main(spawner: Spawner) -> ! {
     spawner.spawn(session::run(stack, config, trng, seed(&rng)).expect("spawned once"));
 
     halt().await
+}
+
+/// The Wi-Fi driver's configuration: its buffers sized for a light, not for throughput.
+///
+/// The driver's defaults (those of ESP-IDF) keep ten 1.6 KB receive buffers allocated for good
+/// and allow 32 more of each direction on demand, for iperf-class traffic. The light's traffic is
+/// a TLS handshake now and then and notifications of a few KB, over TCP windows of 2 KiB
+/// ([`genesys_notify_embassy::net::TCP_RX_BUFFER_LEN`]) on at most two connections: at most
+/// three frames are ever in flight towards it. Four static receive buffers (ESP-IDF allows 2 to
+/// 25) and sixteen dynamic ones each way cover that twice over and leave 9.6 KB more heap. The
+/// block-ack window stays below the static buffers' double, as the driver asks.
+fn wifi_config(station: StationConfig) -> ControllerConfig {
+    ControllerConfig::default()
+        .with_static_rx_buf_num(4)
+        .with_dynamic_rx_buf_num(16)
+        .with_dynamic_tx_buf_num(16)
+        .with_rx_ba_win(4)
+        .with_initial_config(WifiConfig::Station(station))
 }
 
 /// The station configuration: WPA2 with the password, or an open network without one.

@@ -37,9 +37,16 @@ const ROOTS: [&[u8]; 6] = [
 /// The light follows one agent.
 const AGENTS: usize = 1;
 
+/// A connection's payload buffer: 8 KiB rather than the runner's default 12 KiB, the C3's RAM
+/// being short. It holds a notification of 8 KiB (the largest captured conversation event, five
+/// participants, is 5.5 KB; a larger one is drained and the agent re-read by REST) or a REST
+/// answer of 5 KiB after its head: with client credentials the light only reads a token, a
+/// channel, a subscription and the agent's user record (about 2 KB), never a conversation list.
+const PAYLOAD: usize = 8 * 1024;
+
 /// The runner's buffers (sockets, TLS records, REST bodies): zero-initialised in `.bss`,
 /// never on a stack.
-static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
+static BUFFERS: ConstStaticCell<Buffers<PAYLOAD>> = ConstStaticCell::new(Buffers::new());
 /// What the runner tells the light.
 static CLIENT: ClientState<CriticalSectionRawMutex> = ClientState::new();
 
@@ -125,11 +132,14 @@ async fn forward_status() -> ! {
             s.indicator.agent(status.activity, status.stale);
         });
         if last_health != Some(status.health) {
+            let heap = crate::console::heap_use();
             defmt::info!(
-                "session: {} (agent {}, reconnects {})",
+                "session: {} (agent {}, reconnects {}; heap peak {} of {} bytes)",
                 status.health.as_str(),
                 status.activity.as_str(),
-                status.reconnects
+                status.reconnects,
+                heap.peak,
+                heap.size
             );
             last_health = Some(status.health);
         }

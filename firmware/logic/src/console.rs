@@ -9,7 +9,7 @@
 //! show                     every setting (secrets as ***), and which required ones are missing
 //! set <setting> <value>    change a setting; the value is the rest of the line
 //! unset <setting>          put a setting back to its default
-//! status                   health, agent activity, Wi-Fi, clock, uptime, last problem
+//! status                   health, agent activity, Wi-Fi, clock, uptime, heap, last problem
 //! restart                  restart (network and sign-in settings apply after one)
 //! factory-reset confirm    erase every setting and restart
 //! # anything               a comment, ignored (so a settings file can be piped in)
@@ -261,8 +261,22 @@ pub struct Status<'a> {
     pub unix_time: Option<u64>,
     /// Time since boot.
     pub uptime: Duration,
+    /// The heap (the Wi-Fi driver's buffers and RSA arithmetic live there).
+    pub heap: HeapUse,
     /// The last problem, in words (a diagnosis from Genesys, a Wi-Fi failure), if any.
     pub problem: Option<&'a str>,
+}
+
+/// How much of the heap is used. The heap is sized from the Wi-Fi driver's documented needs, not
+/// measured on a chip; `status` shows the peak so that a board in use can confirm the margin.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeapUse {
+    /// Bytes allocated now.
+    pub used: usize,
+    /// The most bytes ever allocated at once since boot.
+    pub peak: usize,
+    /// The heap's size.
+    pub size: usize,
 }
 
 /// What the firmware must do after a command, besides printing the reply.
@@ -394,6 +408,12 @@ fn write_status(status: &Status<'_>, out: &mut impl fmt::Write) -> fmt::Result {
         None => writeln!(out, "clock = not set")?,
     }
     writeln!(out, "uptime = {}", status.uptime)?;
+    let heap = status.heap;
+    writeln!(
+        out,
+        "heap = {} bytes in use, peak {} of {}",
+        heap.used, heap.peak, heap.size
+    )?;
     if let Some(problem) = status.problem {
         writeln!(out, "problem = {problem}")?;
     }
@@ -431,6 +451,11 @@ mod tests {
             address: Some([192, 168, 1, 23]),
             unix_time: Some(1_795_945_260),
             uptime: Duration::from_secs(3725),
+            heap: HeapUse {
+                used: 30_112,
+                peak: 41_984,
+                size: 65_536,
+            },
             problem: None,
         }
     }
@@ -667,7 +692,7 @@ mod tests {
     }
 
     #[test]
-    fn status_reports_health_activity_network_clock_and_the_last_problem() {
+    fn status_reports_health_activity_network_clock_heap_and_the_last_problem() {
         let mut out = String::new();
         let mut config = Config::default();
         let troubled = Status {
@@ -679,6 +704,7 @@ mod tests {
         assert!(out.contains("activity = on_call\n"));
         assert!(out.contains("wifi = connected (192.168.1.23)\n"));
         assert!(out.contains("clock = 2026-11-29T09:41:00Z\n"));
+        assert!(out.contains("heap = 30112 bytes in use, peak 41984 of 65536\n"));
         assert!(out.contains("problem = the OAuth client lacks a permission\n"));
         let not_set = Status {
             unix_time: None,
