@@ -192,6 +192,47 @@ async fn watch_json_follows_the_agent_and_exits_zero_after_the_duration() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_json_follows_a_topic_alone_without_an_agent() {
+    let sim = Sim::builder()
+        .heartbeat_interval(std::time::Duration::from_millis(300))
+        .start()
+        .await
+        .expect("the simulator starts");
+    let base = sim.base_url();
+    let topic = format!("v2.users.{DEMO_AGENT_ID}.presence");
+    let agent = sim.agent(DEMO_AGENT_ID);
+    let changes = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+        agent.set_presence(genesys_sim::Presence::Busy);
+    };
+    let args = [
+        "watch",
+        "--environment",
+        &base,
+        "--topic",
+        &topic,
+        "--json",
+        "--duration",
+        "3",
+    ];
+    let (output, ()) = tokio::join!(genesys_notify_async(&args, &CLIENT), changes);
+    assert!(output.status.success(), "{output:?}");
+    let lines = json_lines(&output);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "connection" && l["health"] == "live")
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "event" && l["topic"] == topic.as_str()),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l["kind"] == "agent"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_with_a_refused_token_stops_with_a_diagnosis_and_exit_one() {
     let sim = Sim::builder().start().await.expect("the simulator starts");
     let base = sim.base_url();

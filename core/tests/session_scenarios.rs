@@ -422,6 +422,53 @@ fn rejected_extra_topics_are_named_but_do_not_stop() {
 }
 
 #[test]
+fn a_session_for_topics_alone_subscribes_to_them_and_reads_no_agent() {
+    let queue = "v2.routing.queues.6b6a2f0e-0000-4000-8000-000000000001.conversations";
+    let config = config().extra_topic(queue).expect("a valid topic");
+    let mut cloud = Cloud::<1>::new(config, &[]);
+    cloud.run_for(secs(1));
+    assert_eq!(cloud.health(), Health::Live);
+    let subscriptions: Vec<String> = cloud
+        .did
+        .iter()
+        .filter_map(|(_, did)| match did {
+            Did::Http {
+                operation: Operation::PutSubscriptions,
+                body,
+                ..
+            } => Some(body.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(subscriptions.len(), 1);
+    assert!(subscriptions[0].contains(queue), "{}", subscriptions[0]);
+    assert!(
+        !subscriptions[0].contains("v2.users."),
+        "{}",
+        subscriptions[0]
+    );
+    assert_eq!(cloud.count(Operation::GetUser), 0, "no agent to re-read");
+    cloud.send_to_all(support::HEARTBEAT);
+    cloud.run_for(secs(1));
+    assert_eq!(cloud.health(), Health::Live);
+}
+
+#[test]
+fn a_session_for_topics_alone_stops_when_every_topic_is_refused() {
+    let queue = "v2.routing.queues.6b6a2f0e-0000-4000-8000-000000000001.conversations";
+    let refused = format!(
+        r#"{{"entities":[{{"id":"{queue}","state":"Rejected","missingPermissions":["routing:queue:view"]}}]}}"#
+    );
+    let config = config().extra_topic(queue).expect("a valid topic");
+    let mut cloud = Cloud::<1>::new(config, &[]);
+    cloud.answer(Operation::PutSubscriptions, [Answer::status(200, &refused)]);
+    cloud.run_for(secs(1));
+    let stopped = cloud.stopped().expect("nothing left to watch");
+    assert!(stopped.contains("routing:queue:view"), "{stopped}");
+    assert_eq!(cloud.health(), Health::Forbidden);
+}
+
+#[test]
 fn a_429_waits_retry_after() {
     let mut cloud = Cloud::<1>::new(config(), &[AGENT]);
     cloud.answer(Operation::CreateChannel, [Answer::retry_after(429, 7)]);
@@ -681,6 +728,9 @@ fn answers_for_unknown_ids_and_sockets_are_ignored() {
 fn invalid_configurations_are_refused() {
     let new = |config: Config, agents: &[&str]| Session::<1>::new(config, agents).err();
     assert_eq!(new(config(), &[]), Some(ConfigError::NoAgents));
+    let queue = "v2.routing.queues.6b6a2f0e-0000-4000-8000-000000000001.conversations";
+    let topics_alone = config().extra_topic(queue).expect("a valid topic");
+    assert_eq!(new(topics_alone, &[]), None);
     assert_eq!(
         new(config(), &[AGENT, OTHER_AGENT]),
         Some(ConfigError::TooManyAgents { capacity: 1 })

@@ -5,10 +5,11 @@ use std::time::Duration;
 use genesys_notify::Item;
 use genesys_notify::core::agent::Activity;
 use genesys_notify::core::light::Health;
+use genesys_notify::core::region::Environment;
 use genesys_sim::org::DEMO_AGENT_ID;
 use genesys_sim::{Disconnect, Media, Operation, Presence};
 
-use crate::support::{HEARTBEAT, Watch, client, sim};
+use crate::support::{HEARTBEAT, Watch, client, client_without_agent, sim};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_light_follows_a_call_from_ringing_to_wrap_up() {
@@ -57,6 +58,32 @@ async fn events_arrive_typed_with_their_topic() {
     assert!(notification.event().is_ok());
     assert!(notification.to_json().is_ok());
     watch.activity(Activity::Busy).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_for_a_topic_alone_delivers_its_events_and_tracks_no_agent() {
+    let sim = sim().start().await.expect("the simulator starts");
+    let agent = sim.agent(DEMO_AGENT_ID);
+    let topic = format!("v2.users.{DEMO_AGENT_ID}.presence");
+    let environment = Environment::parse(&sim.base_url()).expect("the simulator's base URL");
+    let mut watch = Watch::start(client_without_agent(environment).topic(&topic));
+    watch.live().await;
+    agent.set_presence(Presence::Busy);
+    let item = watch
+        .until(
+            "a presence event",
+            |item| matches!(item, Item::Event(n) if n.kind() == "presence"),
+        )
+        .await;
+    let Item::Event(notification) = item else {
+        unreachable!("until returns what it matched")
+    };
+    assert_eq!(notification.topic(), Some(topic.as_str()));
+    assert!(
+        !watch.seen.iter().any(|item| matches!(item, Item::Agent(_))),
+        "no agent was asked for"
+    );
+    assert!(sim.log().requests_for(Operation::GetUser).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,12 +32,16 @@ pub fn client(sim: &Sim) -> ClientBuilder {
 
 /// [`client`]'s settings, for a simulator reached at `environment` (through a proxy).
 pub fn client_at(environment: Environment) -> ClientBuilder {
+    client_without_agent(environment).agent(DEMO_AGENT_ID)
+}
+
+/// [`client_at`] without the demo agent: add topics or agents to it.
+pub fn client_without_agent(environment: Environment) -> ClientBuilder {
     ClientBuilder::new(environment)
         .token_provider(ClientCredentials::new(
             DEMO_CLIENT_ID,
             Secret::new(DEMO_CLIENT_SECRET.to_owned()),
         ))
-        .agent(DEMO_AGENT_ID)
         .heartbeat_interval(HEARTBEAT)
         // Generous against the 200 ms heartbeat: a loaded CI machine must not look like a
         // silent socket, or tests of planned changes would see unplanned reconnections.

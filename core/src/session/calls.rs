@@ -149,11 +149,13 @@ impl<const AGENTS: usize> Session<AGENTS> {
             for result in results.iter() {
                 // The reply may name the combined topic or its expanded parts.
                 let id = result.id.as_plain().unwrap_or("");
-                let is_agent_topic = self.agents.iter().any(|t| {
-                    id.eq_ignore_ascii_case(t.topic.as_str())
-                        || t.topic.as_topic().parts().any(|p| p.matches_received(id))
-                });
-                match (is_agent_topic, result.is_rejected()) {
+                // Without agents, the extra topics are what the session is for.
+                let counts = self.agents.is_empty()
+                    || self.agents.iter().any(|t| {
+                        id.eq_ignore_ascii_case(t.topic.as_str())
+                            || t.topic.as_topic().parts().any(|p| p.matches_received(id))
+                    });
+                match (counts, result.is_rejected()) {
                     (true, true) => rejected += 1,
                     (true, false) => permitted += 1,
                     (false, _) => {}

@@ -243,7 +243,7 @@ pub enum Timing {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// No agent was given: a session tracks at least one.
+    /// Nothing to watch: no agent and no extra topic.
     NoAgents,
     /// More agents than the session's capacity: raise the `AGENTS` parameter.
     TooManyAgents {
@@ -268,7 +268,9 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::NoAgents => f.write_str("no agent given: name at least one user id"),
+            ConfigError::NoAgents => {
+                f.write_str("nothing to watch: name at least one agent's user id or a topic")
+            }
             ConfigError::TooManyAgents { capacity } => write!(
                 f,
                 "more agents than this session holds ({capacity}): use a larger session"

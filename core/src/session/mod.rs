@@ -14,8 +14,8 @@
 //!    host other than the configured streaming host;
 //! 3. **subscribe** — `PUT …/subscriptions?ignoreErrors=true` with each agent's topics packed into
 //!    one combined topic (`v2.users.{id}?conversations&presence&routingStatus`), plus extra
-//!    topics; refused topics are named in a diagnosis, and if no agent topic was permitted the
-//!    session stops;
+//!    topics; refused topics are named in a diagnosis, and if no agent topic was permitted (for
+//!    a session of topics alone: no topic) the session stops;
 //! 4. **connect** the socket (no token: the channel id is the capability);
 //! 5. **resync** by REST — per agent `GET /users/{id}?expand=presence,routingStatus,conversationSummary`,
 //!    and `GET /conversations` for a user token — because events are never replayed;
@@ -225,12 +225,15 @@ const _: () = assert!(core::mem::size_of::<Session<1>>() < 8 * 1024);
 impl<const AGENTS: usize> Session<AGENTS> {
     /// A session for the agents with the given Genesys user ids (at most `AGENTS`), in the
     /// order [`SessionEvent::AgentChanged`] numbers them. With a [`TokenKind::User`] token, the
-    /// first agent is the token's user.
+    /// first agent is the token's user. `agents` may be empty when the configuration names
+    /// [extra topics](Config::extra_topic): the session then subscribes to those alone and has
+    /// no agent state to re-read.
     ///
     /// Nothing is sent yet: the first [`Session::poll_transmit`] asks for a token.
     pub fn new(config: Config, agents: &[&str]) -> Result<Self, ConfigError> {
         config.validate()?;
-        if agents.is_empty() {
+        // A session for topics alone (a queue's conversations, say) tracks no agent.
+        if agents.is_empty() && config.extra_topics.is_empty() {
             return Err(ConfigError::NoAgents);
         }
         let too_many = ConfigError::TooManyAgents { capacity: AGENTS };

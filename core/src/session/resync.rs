@@ -57,6 +57,10 @@ impl<const AGENTS: usize> Session<AGENTS> {
                 Read::Done
             };
         }
+        // A session for topics alone has nothing to re-read: the open socket is live.
+        if self.agents.is_empty() {
+            self.been_live = true;
+        }
     }
 
     /// Moves needed reads into the request table, at most [`RESYNC_CONCURRENCY`] at a time.
