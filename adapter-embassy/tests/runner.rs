@@ -293,22 +293,11 @@ async fn an_oversized_frame_is_skipped_and_the_state_resynced() {
     let sim = tls_sim().await;
     let ca = ca(&sim);
     let sim_ref = &sim;
-    let log = sim.log();
     let agent = sim.agent(org::DEMO_AGENT_ID);
     drive(&sim, &[&ca], RIGHT_CLOCK, |client| async move {
         until(&client, "live", |s| s.health == Health::Live).await;
-        let resyncs = log.requests_for(Operation::GetUser).len();
-        let channel = sim_ref.channels().remove(0).id;
-        // Far larger than the runner's message buffer (16 KiB): drained, counted, resynced.
-        assert!(sim_ref.faults().send_oversized(&channel, 100 * 1024));
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        while log.requests_for(Operation::GetUser).len() == resyncs {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "no resync after the oversized frame"
-            );
-            tokio::time::sleep(StdDuration::from_millis(20)).await;
-        }
+        // Far larger than the runner's message buffer (12 KiB): drained, counted, resynced.
+        oversized_message_causes_a_resync(sim_ref, 100 * 1024).await;
         agent.go_on_queue();
         until(&client, "events still flow", |s| {
             s.activity == Activity::OnQueue && s.live
@@ -317,6 +306,23 @@ async fn an_oversized_frame_is_skipped_and_the_state_resynced() {
     })
     .await;
     sim.shutdown().await;
+}
+
+/// Sends a message of `bytes` on the first channel's socket and waits for the runner to re-read
+/// the agent, as it must after dropping a message it could not hold.
+async fn oversized_message_causes_a_resync(sim: &Sim, bytes: usize) {
+    let log = sim.log();
+    let resyncs = log.requests_for(Operation::GetUser).len();
+    let channel = sim.channels().remove(0).id;
+    assert!(sim.faults().send_oversized(&channel, bytes));
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while log.requests_for(Operation::GetUser).len() == resyncs {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no resync after a {bytes}-byte message"
+        );
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
 }
 
 /// The smallest payload buffers the runner accepts (a 3 KiB response head and a 4 KiB body)
@@ -328,7 +334,6 @@ async fn the_smallest_buffers_carry_a_call_and_drain_what_they_cannot_hold() {
     let sim = tls_sim().await;
     let ca = ca(&sim);
     let sim_ref = &sim;
-    let log = sim.log();
     let agent = sim.agent(org::DEMO_AGENT_ID);
     let environment = Environment::parse(&sim.base_url()).expect("the sim's base URL");
     let script = |client: Client<'static, NoopRawMutex>| async move {
@@ -338,22 +343,8 @@ async fn the_smallest_buffers_carry_a_call_and_drain_what_they_cannot_hold() {
         until(&client, "ringing", |s| s.activity == Activity::Alerting).await;
         call.answer();
         until(&client, "on the call", |s| s.activity == Activity::OnCall).await;
-        let resyncs = log.requests_for(Operation::GetUser).len();
         let reconnects = client.status().reconnects;
-        let channel = sim_ref.channels().remove(0).id;
-        assert!(
-            sim_ref
-                .faults()
-                .send_oversized(&channel, SMALLEST + 3 * 1024)
-        );
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        while log.requests_for(Operation::GetUser).len() == resyncs {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "no resync after a message larger than the buffer"
-            );
-            tokio::time::sleep(StdDuration::from_millis(20)).await;
-        }
+        oversized_message_causes_a_resync(sim_ref, SMALLEST + 3 * 1024).await;
         call.hang_up();
         call.wrap_up("Resolved");
         until(&client, "on queue again", |s| {

@@ -149,13 +149,18 @@ fn an_unknown_environment_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn watch_json_follows_the_agent_and_exits_zero_after_the_duration() {
-    let sim = Sim::builder()
+/// A simulator with 300 ms heartbeats, for tests that watch for a few seconds.
+async fn quick_sim() -> Sim {
+    Sim::builder()
         .heartbeat_interval(std::time::Duration::from_millis(300))
         .start()
         .await
-        .expect("the simulator starts");
+        .expect("the simulator starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_json_follows_the_agent_and_exits_zero_after_the_duration() {
+    let sim = quick_sim().await;
     let base = sim.base_url();
     let output = genesys_notify_async(
         &[
@@ -193,11 +198,7 @@ async fn watch_json_follows_the_agent_and_exits_zero_after_the_duration() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_json_follows_a_topic_alone_without_an_agent() {
-    let sim = Sim::builder()
-        .heartbeat_interval(std::time::Duration::from_millis(300))
-        .start()
-        .await
-        .expect("the simulator starts");
+    let sim = quick_sim().await;
     let base = sim.base_url();
     let topic = format!("v2.users.{DEMO_AGENT_ID}.presence");
     let agent = sim.agent(DEMO_AGENT_ID);

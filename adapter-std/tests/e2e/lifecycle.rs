@@ -44,15 +44,7 @@ async fn events_arrive_typed_with_their_topic() {
     let mut watch = Watch::start(client(&sim));
     watch.live().await;
     agent.set_presence(Presence::Busy);
-    let item = watch
-        .until(
-            "a presence event",
-            |item| matches!(item, Item::Event(n) if n.kind() == "presence"),
-        )
-        .await;
-    let Item::Event(notification) = item else {
-        unreachable!("until returns what it matched")
-    };
+    let notification = presence_event(&mut watch).await;
     let topic = format!("v2.users.{DEMO_AGENT_ID}.presence");
     assert_eq!(notification.topic(), Some(topic.as_str()));
     assert!(notification.event().is_ok());
@@ -69,6 +61,17 @@ async fn a_client_for_a_topic_alone_delivers_its_events_and_tracks_no_agent() {
     let mut watch = Watch::start(client_without_agent(environment).topic(&topic));
     watch.live().await;
     agent.set_presence(Presence::Busy);
+    let notification = presence_event(&mut watch).await;
+    assert_eq!(notification.topic(), Some(topic.as_str()));
+    assert!(
+        !watch.seen.iter().any(|item| matches!(item, Item::Agent(_))),
+        "no agent was asked for"
+    );
+    assert!(sim.log().requests_for(Operation::GetUser).is_empty());
+}
+
+/// Waits for the next presence event.
+async fn presence_event(watch: &mut Watch) -> genesys_notify::Notification {
     let item = watch
         .until(
             "a presence event",
@@ -78,12 +81,7 @@ async fn a_client_for_a_topic_alone_delivers_its_events_and_tracks_no_agent() {
     let Item::Event(notification) = item else {
         unreachable!("until returns what it matched")
     };
-    assert_eq!(notification.topic(), Some(topic.as_str()));
-    assert!(
-        !watch.seen.iter().any(|item| matches!(item, Item::Agent(_))),
-        "no agent was asked for"
-    );
-    assert!(sim.log().requests_for(Operation::GetUser).is_empty());
+    notification
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
