@@ -199,7 +199,7 @@ pub struct Buffers<const PAYLOAD: usize = PAYLOAD_BUFFER_LEN> {
 }
 
 impl<const PAYLOAD: usize> Buffers<PAYLOAD> {
-    /// Zeroed buffers (62 KiB with the default payload buffer); see [`Buffers::SIZE`].
+    /// Zeroed buffers (66.5 KiB with the default payload buffer); see [`Buffers::SIZE`].
     pub const fn new() -> Self {
         const {
             assert!(
