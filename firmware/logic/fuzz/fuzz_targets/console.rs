@@ -42,7 +42,10 @@ fn with_other_secrets(config: &Config) -> Config {
     let mut other = config.clone();
     if other.is_set(Key::ClientSecret) {
         other
-            .set(Key::ClientSecret, "another-secret-of-some-length-0123456789")
+            .set(
+                Key::ClientSecret,
+                "another-secret-of-some-length-0123456789",
+            )
             .expect("a valid client secret");
     }
     if other.is_set(Key::WifiPassword) && !config.wifi_password().expose_secret().is_empty() {
