@@ -210,6 +210,37 @@ async fn garbage_instead_of_http_is_malformed() {
     assert_eq!(outcome, Err(HttpError::Malformed));
 }
 
+/// A broken or hostile server's framing is refused, not guessed at: edge-http alone would
+/// panic on the first of these (found by the `http_response` fuzz target).
+#[tokio::test]
+async fn ambiguous_or_unreadable_body_framing_is_malformed() {
+    for answer in [
+        &b"HTTP/1.1 200 OK\r\nContent-Length: 1/1\r\n\r\n{}"[..],
+        b"HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    ] {
+        let (_, outcome) = run(GET, &[answer], 64).await;
+        assert_eq!(
+            outcome,
+            Err(HttpError::Malformed),
+            "{}",
+            String::from_utf8_lossy(answer)
+        );
+    }
+    // Agreeing repeats are one length.
+    let (_, outcome) = run(
+        GET,
+        &[b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}"],
+        64,
+    )
+    .await;
+    assert_eq!(outcome.map(|(_, _, body, _)| body), Ok(b"{}".to_vec()));
+}
+
 #[tokio::test]
 async fn headers_larger_than_the_head_buffer_are_reported() {
     let mut answer = b"HTTP/1.1 200 OK\r\n".to_vec();
