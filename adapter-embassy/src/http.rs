@@ -162,6 +162,10 @@ where
     let mut response = ResponseHeaders::<MAX_RESPONSE_HEADERS>::new();
     let (rest, rest_len) = response.receive(head, &mut *io, false).await?;
     let status = response.code;
+    // httparse takes any three digits; a status outside 100-599 is not HTTP (RFC 9110, 15).
+    if !(100..=599).contains(&status) {
+        return Err(HttpError::Malformed);
+    }
     let retry_after = response
         .headers
         .get("Retry-After")

@@ -210,8 +210,9 @@ async fn garbage_instead_of_http_is_malformed() {
     assert_eq!(outcome, Err(HttpError::Malformed));
 }
 
-/// A broken or hostile server's framing is refused, not guessed at: edge-http alone would
-/// panic on the first of these (found by the `http_response` fuzz target).
+/// A broken or hostile server's framing or status is refused, not guessed at: edge-http alone
+/// would panic on the first of these (found, like the odd statuses, by the `http_response` fuzz
+/// target).
 #[tokio::test]
 async fn ambiguous_or_unreadable_body_framing_is_malformed() {
     for answer in [
@@ -222,6 +223,9 @@ async fn ambiguous_or_unreadable_body_framing_is_malformed() {
         b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n{}",
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+        // Not a status at all (RFC 9110: 100 to 599).
+        b"HTTP/1.1 001 Odd\r\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 600 Odd\r\nContent-Length: 2\r\n\r\n{}",
     ] {
         let (_, outcome) = run(GET, &[answer], 64).await;
         assert_eq!(
