@@ -28,7 +28,7 @@ pub const CONNECTIONS: usize = 2;
 /// response's head and body. A conversation event carries every participant and leg: the
 /// captured five-participant callback is 5.5 KB on the wire (9 KB pretty-printed), so 12 KiB
 /// holds twice that. A larger message is drained, counted, and the agent's state re-read by
-/// REST. A device short of RAM chooses a smaller one: `Buffers<{ 8 * 1024 }>`.
+/// REST. A device short of RAM chooses a smaller one: `Buffers::<{ 8 * 1024 }>::with_payload_len()`.
 pub const PAYLOAD_BUFFER_LEN: usize = 12 * 1024;
 
 /// Who may wait for a connection at once: the driver (for a REST call) and the two socket slots.

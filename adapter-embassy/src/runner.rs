@@ -176,18 +176,21 @@ pub enum Exit {
 /// use genesys_notify_embassy::Buffers;
 /// use genesys_notify_embassy::runner::{CONNECTIONS, PAYLOAD_BUFFER_LEN};
 ///
+/// // The default: 12 KiB payload buffers.
+/// let buffers = Box::new(Buffers::new());
+/// assert_eq!(size_of_val(&*buffers), Buffers::SIZE);
+///
 /// // What the ESP32-C3 desk light uses: 8 KiB messages, 5 KiB REST bodies.
 /// type DeviceBuffers = Buffers<{ 8 * 1024 }>;
+/// let device = Box::new(DeviceBuffers::with_payload_len());
 /// let saved = CONNECTIONS * (PAYLOAD_BUFFER_LEN - 8 * 1024);
-/// assert_eq!(DeviceBuffers::SIZE, <Buffers>::SIZE - saved);
-/// let buffers = Box::new(DeviceBuffers::new());
-/// # drop(buffers);
+/// assert_eq!(size_of_val(&*device), Buffers::SIZE - saved);
 /// ```
 ///
 /// Too small a payload buffer does not compile:
 ///
 /// ```compile_fail
-/// let buffers = genesys_notify_embassy::Buffers::<{ 4 * 1024 }>::new();
+/// let buffers = genesys_notify_embassy::Buffers::<{ 4 * 1024 }>::with_payload_len();
 /// ```
 ///
 /// A message larger than the payload buffer is drained and counted, and the agent's state
@@ -198,9 +201,20 @@ pub struct Buffers<const PAYLOAD: usize = PAYLOAD_BUFFER_LEN> {
     transmit: [u8; TRANSMIT_BUFFER_LEN],
 }
 
-impl<const PAYLOAD: usize> Buffers<PAYLOAD> {
-    /// Zeroed buffers (66.5 KiB with the default payload buffer); see [`Buffers::SIZE`].
+impl Buffers {
+    /// Zeroed buffers with the default payload buffers (66.5 KiB); see [`Buffers::SIZE`]. For
+    /// another payload size, [`Buffers::with_payload_len`].
     pub const fn new() -> Self {
+        Self::with_payload_len()
+    }
+
+    /// The size of the default buffers, in bytes (`size_of` gives any other's).
+    pub const SIZE: usize = core::mem::size_of::<Self>();
+}
+
+impl<const PAYLOAD: usize> Buffers<PAYLOAD> {
+    /// Zeroed buffers whose connections have payload buffers of `PAYLOAD` bytes.
+    pub const fn with_payload_len() -> Self {
         const {
             assert!(
                 PAYLOAD >= HTTP_HEAD_BUFFER_LEN + MIN_HTTP_BODY_BUFFER_LEN,
@@ -213,9 +227,6 @@ impl<const PAYLOAD: usize> Buffers<PAYLOAD> {
         }
     }
 
-    /// The size of all buffers, in bytes.
-    pub const SIZE: usize = core::mem::size_of::<Self>();
-
     fn borrow(&mut self) -> BorrowedBuffers<'_> {
         BorrowedBuffers {
             connections: self.connections.each_mut().map(ConnectionBuffers::borrow),
@@ -226,7 +237,7 @@ impl<const PAYLOAD: usize> Buffers<PAYLOAD> {
 
 impl<const PAYLOAD: usize> Default for Buffers<PAYLOAD> {
     fn default() -> Self {
-        Self::new()
+        Self::with_payload_len()
     }
 }
 

@@ -89,7 +89,7 @@ where
     Fut: Future<Output = ()>,
 {
     let state: &'static ClientState<NoopRawMutex> = Box::leak(Box::new(ClientState::new()));
-    let buffers: &mut Buffers<PAYLOAD> = Box::leak(Box::new(Buffers::new()));
+    let buffers: &mut Buffers<PAYLOAD> = Box::leak(Box::new(Buffers::with_payload_len()));
     let trust = TrustAnchors::new(roots).expect("trust store");
     let credentials = Credentials::ClientCredentials {
         client_id: org::DEMO_CLIENT_ID,

@@ -45,7 +45,7 @@ fn the_runner_and_its_buffers_fit_a_small_device() {
         + PAYLOAD_BUFFER_LEN;
     let expected = CONNECTIONS * per_connection + TRANSMIT_BUFFER_LEN;
     assert_eq!(
-        <Buffers>::SIZE,
+        Buffers::SIZE,
         expected,
         "the buffers are exactly the named capacities"
     );
@@ -56,19 +56,19 @@ fn the_runner_and_its_buffers_fit_a_small_device() {
     );
     const {
         assert!(
-            <Buffers>::SIZE <= BUFFERS_BUDGET,
+            Buffers::SIZE <= BUFFERS_BUDGET,
             "the buffers outgrew their budget"
         )
     };
     // A smaller payload buffer shrinks each connection by exactly the difference.
     const DEVICE: usize = 8 * 1024;
     assert_eq!(
-        Buffers::<DEVICE>::SIZE,
-        <Buffers>::SIZE - CONNECTIONS * (PAYLOAD_BUFFER_LEN - DEVICE)
+        size_of::<Buffers<DEVICE>>(),
+        Buffers::SIZE - CONNECTIONS * (PAYLOAD_BUFFER_LEN - DEVICE)
     );
     const {
         assert!(
-            Buffers::<DEVICE>::SIZE <= DEVICE_BUFFERS_BUDGET,
+            size_of::<Buffers<DEVICE>>() <= DEVICE_BUFFERS_BUDGET,
             "the device's buffers outgrew their budget"
         )
     };
@@ -76,7 +76,7 @@ fn the_runner_and_its_buffers_fit_a_small_device() {
     let root = Authority::root("Size Root", Algorithm::P256).der();
     let roots = [root.as_slice()];
     let state = ClientState::<NoopRawMutex>::new();
-    let mut buffers = Box::new(<Buffers>::new());
+    let mut buffers = Box::new(Buffers::new());
     let mut runner: Runner<'_, _, _, _, _, 1> = Runner::new(
         TokioNetwork,
         Environment::Cloud(Region::EuWest1),
@@ -94,7 +94,7 @@ fn the_runner_and_its_buffers_fit_a_small_device() {
     let future_size = size_of_val(&runner.run());
     println!(
         "buffers {} B; runner {} B (session {} B); run() future {} B; client state {} B",
-        <Buffers>::SIZE,
+        Buffers::SIZE,
         runner_size,
         size_of::<Session<1>>(),
         future_size,

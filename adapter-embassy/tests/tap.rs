@@ -190,7 +190,7 @@ fn inner() {
                         .random_seed(3)
                 },
                 state,
-                Box::leak(Box::new(<Buffers>::new())),
+                Box::leak(Box::new(Buffers::new())),
             )
             .expect("a valid configuration"),
         ));

@@ -46,7 +46,8 @@ const PAYLOAD: usize = 8 * 1024;
 
 /// The runner's buffers (sockets, TLS records, REST bodies): zero-initialised in `.bss`,
 /// never on a stack.
-static BUFFERS: ConstStaticCell<Buffers<PAYLOAD>> = ConstStaticCell::new(Buffers::new());
+static BUFFERS: ConstStaticCell<Buffers<PAYLOAD>> =
+    ConstStaticCell::new(Buffers::with_payload_len());
 /// What the runner tells the light.
 static CLIENT: ClientState<CriticalSectionRawMutex> = ClientState::new();
 

@@ -150,7 +150,7 @@ fn with_runner(stack: embassy_net::Stack<'_>) {
         return;
     };
     let state = ClientState::<NoopRawMutex>::new();
-    let mut buffers = <Buffers>::new();
+    let mut buffers = Buffers::new();
     let runner = Runner::<_, _, _, _, 1>::new(
         EmbassyNetwork::new(stack),
         environment,
