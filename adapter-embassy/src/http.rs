@@ -30,31 +30,17 @@ const MAX_REQUEST_HEADERS: usize = 12;
 /// an hour is misbehaving, and the session retries later anyway).
 const MAX_RETRY_AFTER_SECS: u64 = 3_600;
 
-/// The methods the core's REST operations use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Method {
-    /// `GET`
-    Get,
-    /// `HEAD`: the response never has a body.
-    Head,
-    /// `POST`
-    Post,
-    /// `PUT`
-    Put,
-    /// `DELETE`
-    Delete,
-}
+/// The methods the core's REST operations use: the core's own type.
+pub use genesys_notify_core::request::Method;
 
-impl Method {
-    fn edge(self) -> EdgeMethod {
-        match self {
-            Method::Get => EdgeMethod::Get,
-            Method::Head => EdgeMethod::Head,
-            Method::Post => EdgeMethod::Post,
-            Method::Put => EdgeMethod::Put,
-            Method::Delete => EdgeMethod::Delete,
-        }
+/// `method` as edge-http names it.
+fn edge_method(method: Method) -> EdgeMethod {
+    match method {
+        Method::Get => EdgeMethod::Get,
+        Method::Head => EdgeMethod::Head,
+        Method::Post => EdgeMethod::Post,
+        Method::Put => EdgeMethod::Put,
+        Method::Delete => EdgeMethod::Delete,
     }
 }
 
@@ -239,13 +225,12 @@ fn check_framing<'h>(headers: impl Iterator<Item = (&'h str, &'h str)>) -> Resul
     let mut transfer_encoding = false;
     for (name, value) in headers {
         if name.eq_ignore_ascii_case("Content-Length") {
+            // Digits only: `u64::from_str` would also take a leading `+`.
             let value = value.trim();
-            let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
-            let len = value
-                .parse::<u64>()
-                .ok()
-                .filter(|_| digits)
-                .ok_or(HttpError::Malformed)?;
+            if !value.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(HttpError::Malformed);
+            }
+            let len = value.parse::<u64>().map_err(|_| HttpError::Malformed)?;
             if length.replace(len).is_some_and(|earlier| earlier != len) {
                 return Err(HttpError::Malformed);
             }
@@ -266,7 +251,7 @@ async fn send<S: Write>(io: &mut S, request: &Request<'_>) -> Result<(), HttpErr
         .map_err(|_| HttpError::Malformed)?;
 
     let mut headers = RequestHeaders::<MAX_REQUEST_HEADERS>::new();
-    headers.method = request.method.edge();
+    headers.method = edge_method(request.method);
     headers.path = request.path_and_query;
     headers
         .headers

@@ -811,13 +811,7 @@ where
     let origin = link.environment.origin(request.service);
     let host = host_header(&origin).ok_or(Transport::Other)?;
     let outgoing = http::Request {
-        method: match request.method {
-            request::Method::Get => http::Method::Get,
-            request::Method::Head => http::Method::Head,
-            request::Method::Post => http::Method::Post,
-            request::Method::Put => http::Method::Put,
-            _ => http::Method::Delete,
-        },
+        method: request.method,
         host: &host,
         path_and_query: request.path_and_query,
         authorization,
