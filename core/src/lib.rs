@@ -163,8 +163,9 @@
 //!
 //! # Features
 //!
-//! None by default. `defmt` derives `defmt::Format` for the types a firmware logs; `std` adds
-//! conversions from `std::time::Duration`. Features are additive and never change behaviour.
+//! None by default. `defmt` derives `defmt::Format` for the types a firmware logs. Conversions
+//! to and from `core::time::Duration` need no feature. Features are additive and never change
+//! behaviour.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -175,7 +175,6 @@ impl Add for Duration {
     }
 }
 
-#[cfg(feature = "std")]
 impl From<core::time::Duration> for Duration {
     fn from(d: core::time::Duration) -> Self {
         Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

@@ -57,10 +57,8 @@ impl<const AGENTS: usize> Session<AGENTS> {
                 Read::Done
             };
         }
-        // A session for topics alone has nothing to re-read: the open socket is live.
-        if self.agents.is_empty() {
-            self.been_live = true;
-        }
+        // With nothing to re-read (a session for topics alone), the open socket is live now.
+        self.mark_live_if_resynced();
     }
 
     /// Moves needed reads into the request table, at most [`RESYNC_CONCURRENCY`] at a time.
@@ -100,6 +98,11 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if tracked.user == Read::Done && tracked.conversations == Read::Done {
             tracked.agent.finish_resync();
         }
+        self.mark_live_if_resynced();
+    }
+
+    /// Once no agent's state is still being re-read, the session has been live.
+    fn mark_live_if_resynced(&mut self) {
         if self.agents.iter().all(|t| !t.resync_running()) {
             self.been_live = true;
         }
