@@ -15,6 +15,7 @@ use edge_http::io::{Body, Error as EdgeError};
 use edge_http::{BodyType, ConnectionType, Method as EdgeMethod, RequestHeaders, ResponseHeaders};
 use embedded_io_async::{Read, Write};
 use genesys_notify_core::Duration;
+use genesys_notify_core::diagnosis;
 use genesys_notify_core::secret::Secret;
 use heapless::String;
 
@@ -25,10 +26,6 @@ pub const MAX_RESPONSE_HEADERS: usize = 40;
 /// Request header slots: host, authorization, accept, content type and length, connection,
 /// user agent, and room for the two of a WebSocket upgrade.
 const MAX_REQUEST_HEADERS: usize = 12;
-
-/// The longest `Retry-After` honoured; anything longer is clamped (a server asking for more than
-/// an hour is misbehaving, and the session retries later anyway).
-const MAX_RETRY_AFTER_SECS: u64 = 3_600;
 
 /// The methods the core's REST operations use: the core's own type.
 pub use genesys_notify_core::request::Method;
@@ -155,7 +152,7 @@ where
     let retry_after = response
         .headers
         .get("Retry-After")
-        .and_then(parse_retry_after);
+        .and_then(|value| diagnosis::parse_retry_after(value.as_bytes()));
     check_framing(response.headers.iter())?;
     let (connection, body_type) = response.resolve::<S::Error>(ConnectionType::KeepAlive)?;
     let keep_alive = connection == ConnectionType::KeepAlive;
@@ -277,27 +274,9 @@ async fn send<S: Write>(io: &mut S, request: &Request<'_>) -> Result<(), HttpErr
     io.flush().await.map_err(|_| HttpError::Io)
 }
 
-/// `Retry-After: <seconds>`; an HTTP-date or garbage gives `None` (the session backs off instead).
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let secs: u64 = value.trim().parse().ok()?;
-    Some(Duration::from_secs(secs.min(MAX_RETRY_AFTER_SECS)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_is_read_in_seconds_and_clamped() {
-        assert_eq!(parse_retry_after("30"), Some(Duration::from_secs(30)));
-        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
-        assert_eq!(
-            parse_retry_after("999999999"),
-            Some(Duration::from_secs(MAX_RETRY_AFTER_SECS))
-        );
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(parse_retry_after("-1"), None);
-    }
 
     #[test]
     fn credentials_never_show_in_debug_output() {

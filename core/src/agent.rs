@@ -242,6 +242,19 @@ impl fmt::Display for SnapshotError {
 
 impl core::error::Error for SnapshotError {}
 
+/// What [`Agent::apply_user_snapshot`] made of a user read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct UserSnapshot {
+    /// [`Agent::activity`] or [`Agent::is_stale`] changed.
+    pub changed: bool,
+    /// The reply had no usable `presence` (the expansion is best effort): read
+    /// `GET /api/v2/users/{id}/presences/purecloud`.
+    pub lacks_presence: bool,
+    /// The reply had no usable `routingStatus`: read `GET /api/v2/users/{id}/routingstatus`.
+    pub lacks_routing: bool,
+}
+
 impl From<json::Error> for SnapshotError {
     fn from(e: json::Error) -> Self {
         SnapshotError::Json(e)
@@ -462,15 +475,25 @@ impl Agent {
     }
 
     /// Applies the body of `GET /api/v2/users/{id}?expand=presence,routingStatus,conversationSummary`.
-    /// Returns whether anything observable changed.
-    pub fn apply_user_snapshot(&mut self, body: &[u8]) -> Result<bool, SnapshotError> {
+    ///
+    /// Genesys documents `expand` as best effort: the reply says whether it carried the presence
+    /// and the routing status, so the caller can read what is missing from
+    /// `GET …/presences/purecloud` and `GET …/routingstatus`, the reads that always answer.
+    pub fn apply_user_snapshot(&mut self, body: &[u8]) -> Result<UserSnapshot, SnapshotError> {
         let user = self.snapshot_object(body, "id", "a user object")?;
         let before = self.observed();
-        self.set_activity(&ActivityBody::from_object(user));
+        let activity = ActivityBody::from_object(user);
+        self.set_activity(&activity);
         if let Some(summary) = user.get("conversationSummary").and_then(|s| s.as_object()) {
             self.reconcile(&ConversationSummaryBody::from_object(summary));
         }
-        Ok(self.observed() != before)
+        Ok(UserSnapshot {
+            changed: self.observed() != before,
+            lacks_presence: activity
+                .presence
+                .is_none_or(|p| p.system_presence.is_none()),
+            lacks_routing: activity.routing.is_none_or(|r| r.status.is_none()),
+        })
     }
 
     /// Applies the body of `GET /api/v2/users/{id}/routingstatus`.
@@ -1095,7 +1118,14 @@ mod tests {
         let body = format!(
             r#"{{"id":"{ME}","name":"A","presence":{{"presenceDefinition":{{"systemPresence":"On Queue"}}}},"routingStatus":{{"status":"IDLE"}},"conversationSummary":{{"call":{{"contactCenter":{{"active":0,"acw":0}},"enterprise":{{"active":0,"acw":0}}}},"chat":{{"contactCenter":{{"active":0,"acw":0}}}}}}}}"#
         );
-        assert_eq!(agent.apply_user_snapshot(body.as_bytes()), Ok(true));
+        assert_eq!(
+            agent.apply_user_snapshot(body.as_bytes()),
+            Ok(UserSnapshot {
+                changed: true,
+                lacks_presence: false,
+                lacks_routing: false
+            })
+        );
         assert_eq!(agent.activity(), Activity::OnQueue);
         assert_eq!(agent.tracked_conversations(), 0);
         let other = body.replace(ME, "agent-2");
@@ -1109,6 +1139,29 @@ mod tests {
                 expected: "a user object"
             })
         );
+    }
+
+    #[test]
+    fn a_user_snapshot_without_the_best_effort_expansions_says_what_it_lacks() {
+        let mut agent = agent();
+        let bare = format!(r#"{{"id":"{ME}","name":"A","state":"active"}}"#);
+        assert_eq!(
+            agent.apply_user_snapshot(bare.as_bytes()),
+            Ok(UserSnapshot {
+                changed: false,
+                lacks_presence: true,
+                lacks_routing: true
+            })
+        );
+        let half = format!(
+            r#"{{"id":"{ME}","presence":{{"presenceDefinition":{{"id":"p"}}}},"routingStatus":{{"status":"IDLE"}}}}"#
+        );
+        let read = agent.apply_user_snapshot(half.as_bytes()).unwrap();
+        assert!(
+            read.lacks_presence,
+            "a presence without systemPresence is no presence"
+        );
+        assert!(!read.lacks_routing);
     }
 
     #[test]

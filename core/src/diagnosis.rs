@@ -77,9 +77,16 @@ pub const MAX_REJECTED_TOPIC_LEN: usize = 96;
 /// per minute (about 300 requests per token), so one whole window is sure to have passed.
 pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
 
-/// The longest `Retry-After` honoured: a hostile or broken header must not park the client for
-/// days. An hour is far beyond any wait Genesys asks for.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_hours(1);
+/// The longest `Retry-After` honoured. Genesys asks for waits of minutes to hours when a daily
+/// limit is reached (its SDKs' common API client says so \[doc\]), so the session waits as told up
+/// to a day — a daily limit has reset by then — and only a broken or hostile header (days,
+/// years) is cut down to this. A wait over [`LONG_RETRY_AFTER`] is said in the diagnosis.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_hours(24);
+
+/// A `Retry-After` this long or longer is not a per-minute rate limit but a daily or other long
+/// limit: the diagnosis tells the person how long the client will wait, so a light that goes
+/// quiet for hours does not look broken.
+pub const LONG_RETRY_AFTER: Duration = Duration::from_mins(5);
 
 /// What the caller should do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -880,7 +887,7 @@ impl Diagnosis {
         };
         let roles = match self.token {
             TokenSource::ClientCredentials => {
-                "one of the OAuth client's roles (Admin > Integrations > OAuth > Roles)"
+                "one of the OAuth client's roles, for the agent's division (Menu > IT and Integrations > OAuth > Roles; a client-credentials role only reaches the divisions it is granted in)"
             }
             _ => "one of the user's roles",
         };
@@ -893,8 +900,8 @@ impl Diagnosis {
             ),
             (false, true) => write!(
                 f,
-                "The token lacks the scope(s) {}: add them to the OAuth client's allowed \
-                 scopes and log in again. ",
+                "The token lacks the scope(s) {}, and this organisation enforces scopes: add \
+                 them to the OAuth client's allowed scopes and log in again. ",
                 self.missing
             ),
             _ => write!(
@@ -956,7 +963,7 @@ impl Diagnosis {
                     self.step
                 )?;
                 self.write_status(f)?;
-                f.write_str(": the OAuth client may have been deleted or deactivated, or the organisation's access revoked. Check the OAuth client under Admin > Integrations > OAuth. ")
+                f.write_str(": the OAuth client may have been deleted or deactivated, or the organisation's access revoked. Check the OAuth client under Menu > IT and Integrations > OAuth. ")
             }
             Problem::TokenRejectedMaybeWrongRegion => {
                 write!(
@@ -1018,7 +1025,13 @@ impl Diagnosis {
             Problem::RateLimited => {
                 write!(f, "Genesys is rate-limiting requests while {}", self.step)?;
                 self.write_status(f)?;
-                f.write_str(". Genesys allows about 300 requests a minute per token. ")
+                match self.action {
+                    Action::RetryAfter(wait) if wait >= LONG_RETRY_AFTER => write!(
+                        f,
+                        ". Genesys asks for a long wait ({wait}), as it does when a daily or other long limit is reached; the client waits as told and needs nothing from you unless the limit keeps being hit. "
+                    ),
+                    _ => f.write_str(". Genesys allows about 300 requests a minute per token. "),
+                }
             }
             Problem::ServerError => {
                 write!(f, "{host} failed or timed out while {}", self.step)?;
@@ -1080,8 +1093,9 @@ fn write_oauth(f: &mut fmt::Formatter<'_>, error: OAuthError, env: &Environment)
         ),
         OAuthError::UnauthorizedClient => f.write_str(
             "this OAuth client may not use this grant type. Set the client's grant type under \
-             Admin > Integrations > OAuth (Client Credentials for a service, Code Authorization \
-             for a user's login). ",
+             Menu > IT and Integrations > OAuth (Client Credentials for a service, Code \
+             Authorization with PKCE for a user's login; the implicit grant takes no new clients \
+             since March 2026 and stops working by March 2027). ",
         ),
         OAuthError::InvalidGrant => f.write_str(
             "the refresh token is expired, revoked or belongs to another OAuth client. Log in \
@@ -1089,8 +1103,8 @@ fn write_oauth(f: &mut fmt::Formatter<'_>, error: OAuthError, env: &Environment)
         ),
         OAuthError::UnsupportedGrantType => f.write_str(
             "Genesys does not support this grant type (it offers client credentials, \
-             authorization code with or without PKCE, implicit and SAML2 bearer; there is no \
-             device-code grant). ",
+             authorization code with or without PKCE, SAML2 bearer, password, and the implicit \
+             grant that is being retired by March 2027; there is no device-code grant). ",
         ),
         OAuthError::InvalidScope => {
             f.write_str("a requested scope is unknown or not allowed for this OAuth client. ")
@@ -1577,6 +1591,38 @@ mod tests {
     }
 
     #[test]
+    fn a_retry_after_of_hours_is_honoured_and_said() {
+        let env = ireland();
+        let ctx = Context {
+            environment: &env,
+            token: TokenSource::UserLogin,
+            reissued: false,
+        };
+        let d = Diagnosis::from_response(
+            &ctx,
+            Operation::CreateChannel,
+            429,
+            Some(Duration::from_hours(3)),
+            br#"{"message":"Rate limit exceeded the maximum. Retry the request in [10800] seconds","code":"too.many.requests.retry.after","status":429}"#,
+        )
+        .unwrap();
+        assert_eq!(d.action(), Action::RetryAfter(Duration::from_hours(3)));
+        let text = d.to_string();
+        assert!(text.contains("long wait (3h00m00s)"), "{text}");
+        assert!(text.contains("waits as told"), "{text}");
+        let short = Diagnosis::from_response(
+            &ctx,
+            Operation::CreateChannel,
+            429,
+            Some(Duration::from_secs(30)),
+            b"",
+        )
+        .unwrap()
+        .to_string();
+        assert!(short.contains("300 requests a minute"), "{short}");
+    }
+
+    #[test]
     fn an_absurd_retry_after_is_capped() {
         let env = ireland();
         let ctx = Context {
@@ -1588,7 +1634,7 @@ mod tests {
             &ctx,
             Operation::GetUser,
             429,
-            Some(Duration::from_hours(48)),
+            Some(Duration::from_hours(24 * 400)),
             b"",
         )
         .unwrap();

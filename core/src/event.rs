@@ -902,7 +902,9 @@ impl SystemPresence {
 pub struct PresenceBody<'a> {
     /// `presenceDefinition.systemPresence`, if present.
     pub system_presence: Option<SystemPresence>,
-    /// `message`, the agent's status text, if present.
+    /// The agent's status text, if present: `message` in a presence event, a user snapshot and
+    /// `GET …/presences/purecloud`; `presenceMessage` in the `presence` of an activity event
+    /// (`v2.users.{id}.activity`) \[doc: SDK model `AgentActivityChangedTopicPresence`\].
     pub message: Option<Str<'a>>,
 }
 
@@ -916,7 +918,10 @@ impl<'a> PresenceBody<'a> {
                 .and_then(|d| d.get("systemPresence"))
                 .and_then(|s| s.as_str())
                 .map(SystemPresence::parse),
-            message: object.get("message").and_then(|m| m.as_str()),
+            message: object
+                .get("message")
+                .or_else(|| object.get("presenceMessage"))
+                .and_then(|m| m.as_str()),
         }
     }
 }
@@ -1379,6 +1384,25 @@ mod tests {
             e.body.presence.unwrap().system_presence,
             Some(SystemPresence::Available)
         );
+    }
+
+    #[test]
+    fn activity_events_carry_the_presence_text_as_presence_message() {
+        let frame = br#"{"topicName":"v2.users.u1.activity","version":"2","eventBody":{"id":"u1","routingStatus":{"status":"IDLE"},"presence":{"presenceDefinition":{"id":"p","systemPresence":"Busy"},"presenceMessage":"In a training until 3","modifiedDate":"2026-01-01T00:00:00Z"}}}"#;
+        let Ok(Event::Activity(e)) = parse(frame) else {
+            panic!("not activity")
+        };
+        let presence = e.body.presence.unwrap();
+        assert_eq!(presence.system_presence, Some(SystemPresence::Busy));
+        assert_eq!(
+            presence.message.map(|m| m.raw()),
+            Some(&b"In a training until 3"[..])
+        );
+        let presence_topic = br#"{"topicName":"v2.users.u1.presence","eventBody":{"presenceDefinition":{"systemPresence":"Away"},"message":"back soon"}}"#;
+        let Ok(Event::Presence(e)) = parse(presence_topic) else {
+            panic!("not presence")
+        };
+        assert_eq!(e.body.message.map(|m| m.raw()), Some(&b"back soon"[..]));
     }
 
     #[test]

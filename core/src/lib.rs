@@ -48,6 +48,30 @@
 //! - Channels live 24 hours; the server sends a heartbeat about every 30 seconds; a client ping
 //!   is an optional health check. Events are never replayed: after any gap, read the state by REST.
 //!
+//! Corrected by an outside audit of Genesys' public sources (2026-12) — the project's
+//! \[doc\]/\[seen\] marks say how sure each is:
+//! - Scopes are **enforced only where the organisation turned on "Enforce Scopes"** (off by
+//!   default) \[doc\]: a missing scope is a warning until a call fails for it ([`scope`]).
+//! - Grants: client credentials, authorization code (with PKCE), SAML2 bearer, password; the
+//!   implicit grant takes no new clients since March 2026 and stops working by March 2027 \[doc\].
+//!   Client-credentials roles reach only the **divisions** they are granted in \[doc\]; HIPAA
+//!   organisations idle-expire tokens after 15 minutes without API use \[doc\], which a session
+//!   meets as a 401 and answers with one new token. `GET /api/v2/tokens/me` is read with
+//!   `preserveIdleTTL=true` so that asking about a token does not keep it alive \[doc\].
+//! - A 429's `Retry-After` can be **minutes to hours** for daily limits \[doc\]: the session waits
+//!   as told (up to a day) and says so when the wait is long ([`diagnosis::LONG_RETRY_AFTER`]).
+//! - The 1 000-topic budget counts subscription entries; a combined topic very likely counts
+//!   **once** \[doc/seen\]. Counting parts is this crate's conservative default
+//!   ([`topic::BudgetRule`]).
+//! - The user read's `expand` is best effort \[doc\]: when it lacks the presence or routing
+//!   status, the session reads `/presences/purecloud` and `/routingstatus` directly.
+//! - `v2.users.{id}.activity` carries the presence text as `presence.presenceMessage` \[doc\].
+//! - Region names also appear with underscores (`eu_central_2`, as the `gc` CLI writes them) \[seen\].
+//! - Genesys steers server-to-server integrations to EventBridge and calls the WebSocket
+//!   "designed for responsive UI applications" \[doc\]. A desk light is exactly such a UI; a
+//!   floor of lights is served by one gateway holding few channels rather than one channel per
+//!   desk. For analytics or data pipelines, use EventBridge instead.
+//!
 //! # Memory
 //!
 //! Nothing allocates. Every capacity is a named constant with the reason for its size, e.g.

@@ -118,13 +118,15 @@ impl Region {
     /// Parses a region from its name (`us-west-2`), its domain (`usw2.pure.cloud`) or one of its
     /// hosts (`api.`, `login.`, `streaming.` followed by the domain).
     ///
-    /// Case does not matter; surrounding whitespace and a trailing dot on a domain
-    /// (`mypurecloud.com.`, the fully qualified form) are ignored.
+    /// Case does not matter, and a name may be spelt with underscores as the Genesys `gc` CLI
+    /// writes it in its configuration (`eu_central_2`, `ap_northeast_3`) [seen: gc CLI
+    /// `config.go`]; surrounding whitespace and a trailing dot on a domain (`mypurecloud.com.`,
+    /// the fully qualified form) are ignored.
     pub fn parse(text: &str) -> Result<Region, UnknownRegion> {
         let text = text.trim();
         Region::ALL
             .into_iter()
-            .find(|r| r.name().eq_ignore_ascii_case(text))
+            .find(|r| name_matches(r.name(), text))
             .or_else(|| Region::from_host(text))
             .ok_or(UnknownRegion)
     }
@@ -142,6 +144,15 @@ impl Region {
             .into_iter()
             .find(|r| r.domain().eq_ignore_ascii_case(domain))
     }
+}
+
+/// Whether `text` spells the region name `name`, ignoring case and taking `_` for `-`.
+fn name_matches(name: &str, text: &str) -> bool {
+    name.len() == text.len()
+        && name.bytes().zip(text.bytes()).all(|(n, t)| {
+            let t = if t == b'_' { b'-' } else { t };
+            n.eq_ignore_ascii_case(&t)
+        })
 }
 
 impl fmt::Display for Region {
@@ -827,6 +838,28 @@ mod tests {
                 assert_eq!(Region::parse(region.host(service)), Ok(region));
             }
         }
+    }
+
+    #[test]
+    fn every_region_parses_from_the_gc_cli_underscore_spelling() {
+        for region in Region::ALL {
+            let underscored = region.name().replace('-', "_");
+            assert_eq!(Region::parse(&underscored), Ok(region), "{underscored}");
+            assert_eq!(
+                Region::parse(&underscored.to_uppercase()),
+                Ok(region),
+                "{underscored}"
+            );
+        }
+        assert_eq!(Region::parse("eu_central_2"), Ok(Region::EuCentral2));
+        assert_eq!(Region::parse("me_central_1"), Ok(Region::MeCentral1));
+        assert_eq!(Region::parse("ap_northeast_3"), Ok(Region::ApNortheast3));
+        assert_eq!(Region::parse("eu_central-2"), Ok(Region::EuCentral2));
+        assert_eq!(Region::parse("eu__central_2"), Err(UnknownRegion));
+        assert_eq!(
+            Environment::parse("eusc_de_east_1"),
+            Ok(Environment::Cloud(Region::EuscDeEast1))
+        );
     }
 
     #[test]

@@ -278,8 +278,9 @@ pub enum ChannelsOf {
 
 const CHANNELS_PATH: &str = "/api/v2/notifications/channels";
 
-/// The topic-template details [`available_topics`] asks for: what each topic needs to be permitted.
-const AVAILABLE_TOPICS_EXPAND: &str = "requiresPermissions,permissionDetails,enforced";
+/// The topic-template details [`available_topics`] asks for: what each topic needs to be
+/// permitted, and whether it is public or a preview (`visibility` is only sent when asked for).
+const AVAILABLE_TOPICS_EXPAND: &str = "requiresPermissions,permissionDetails,enforced,visibility";
 
 /// The expansions [`get_user`] asks for: everything the agent reducer reads from a user snapshot.
 const USER_EXPAND: &str = "presence,routingStatus,conversationSummary";
@@ -601,7 +602,7 @@ pub fn delete_subscriptions<'b>(
     })
 }
 
-/// `GET /api/v2/notifications/availabletopics?expand=requiresPermissions,permissionDetails,enforced`.
+/// `GET /api/v2/notifications/availabletopics?expand=requiresPermissions,permissionDetails,enforced,visibility`.
 /// The reply is an [`AvailableTopics`].
 pub fn available_topics(buf: &mut [u8]) -> Result<Request<'_>, BufferTooSmall> {
     api(buf, Operation::AvailableTopics, Method::Get, |out| {
@@ -610,10 +611,13 @@ pub fn available_topics(buf: &mut [u8]) -> Result<Request<'_>, BufferTooSmall> {
     })
 }
 
-/// `GET /api/v2/tokens/me`. The reply is a [`TokenInfo`].
+/// `GET /api/v2/tokens/me?preserveIdleTTL=true`. The reply is a [`TokenInfo`].
+///
+/// Without `preserveIdleTTL=true` the read itself would reset the token's idle timer \[doc: SDK
+/// `TokensApi`\], so checking a token would keep it alive: asking about a token must not change it.
 pub fn tokens_me(buf: &mut [u8]) -> Result<Request<'_>, BufferTooSmall> {
     api(buf, Operation::TokensMe, Method::Get, |out| {
-        out.text("/api/v2/tokens/me")
+        out.text("/api/v2/tokens/me?preserveIdleTTL=true")
     })
 }
 
@@ -1543,7 +1547,12 @@ mod tests {
         );
         assert_eq!(
             available_topics(&mut buf).unwrap().path_and_query,
-            "/api/v2/notifications/availabletopics?expand=requiresPermissions,permissionDetails,enforced"
+            "/api/v2/notifications/availabletopics?expand=requiresPermissions,permissionDetails,enforced,visibility"
+        );
+        assert_eq!(
+            tokens_me(&mut buf).unwrap().path_and_query,
+            "/api/v2/tokens/me?preserveIdleTTL=true",
+            "reading the token must not reset its idle timer"
         );
     }
 
@@ -1569,7 +1578,7 @@ mod tests {
         let mut tiny = [0u8; 3];
         assert_eq!(
             tokens_me(&mut tiny).unwrap_err().needed,
-            "/api/v2/tokens/me".len()
+            "/api/v2/tokens/me?preserveIdleTTL=true".len()
         );
     }
 

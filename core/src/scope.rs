@@ -1,11 +1,14 @@
 //! OAuth scopes: which ones a token was granted, which ones each operation needs, and exactly
 //! which are missing.
 //!
-//! A user-context token (authorization code, implicit, SAML2 bearer) can only call an endpoint
-//! if the OAuth client granted it that endpoint's scope — and the user must hold the
-//! endpoint's permissions as well. When a scope is missing, Genesys answers 403, the same
-//! status as a missing permission, so the first useful thing a diagnosis can say is whether
-//! the scopes were even there. This module answers that before anything is sent, from
+//! A user-context token (authorization code with or without PKCE, SAML2 bearer, password, the
+//! retiring implicit grant) can only call an endpoint if the OAuth client granted it that
+//! endpoint's scope — *where the organisation enforces scopes*: Genesys checks scopes only in
+//! organisations that turned on "Enforce Scopes", which is off by default \[doc: Genesys help,
+//! enabling OAuth scope enforcement\]. The user must hold the endpoint's permissions in any case.
+//! When an enforced scope is missing, Genesys answers 403, the same status as a missing
+//! permission. So a missing scope found here is a warning that names the setting, and only a
+//! REST call that actually failed for it is a blocking cause. This module answers that before anything is sent, from
 //! `GET /api/v2/tokens/me` (`authorizedScope`) or a scope list the user typed.
 //!
 //! # What a Genesys scope looks like
@@ -429,8 +432,9 @@ impl fmt::Display for ScopeCheck {
             ScopeCheck::Satisfied => f.write_str("the token holds every scope needed"),
             ScopeCheck::Missing(missing) => write!(
                 f,
-                "the token lacks the scope(s) {missing}: add them to the OAuth client's \
-                 allowed scopes and log in again"
+                "the token lacks the scope(s) {missing}. Genesys enforces scopes only where the \
+                 organisation has turned on \"Enforce Scopes\" (off by default); if it has, add \
+                 them to the OAuth client's allowed scopes and log in again"
             ),
         }
     }

@@ -13,8 +13,13 @@
 //! * Combined topics (`v2.users.{id}?presence&routingStatus`) make subscribe requests short
 //!   enough for a device's transmit buffer: [`Topic::parts`] expands them, [`pack`] builds
 //!   them, each within the 200-character limit.
-//! * A channel holds at most 1 000 topics, counted after expansion: [`check_budget`] says by how
-//!   much a list is over.
+//! * A channel holds at most 1 000 topics. Genesys counts subscription entries, and a combined
+//!   topic very likely counts once: its docs offer combined topics "to remain under the limit",
+//!   and its own streaming client truncates its list to 1 000 *after* combining \[doc/seen\]. This
+//!   crate nevertheless counts each part by default ([`BudgetRule::Parts`]), a conservative
+//!   choice of ours that stays right even if the service ever counts parts;
+//!   [`BudgetRule::Entries`] is the real rule, for callers that decide how many agents share a
+//!   channel. [`check_budget`] and [`check_budget_by`] say by how much a list is over.
 //!
 //! Received topic names go the other way: [`ReceivedTopic::classify`] sorts an incoming
 //! `topicName` into heartbeat/system/user/queue topics in one pass without allocating, comparing
@@ -36,9 +41,39 @@ use crate::region::strip_prefix_ignore_case;
 /// combined topics; no single topic comes near it).
 pub const MAX_TOPIC_LEN: usize = 200;
 
-/// How many topics one channel may hold, counting each part of a combined topic (Genesys'
-/// documented limit; more fails the subscription with 400).
+/// How many topics one channel may hold (Genesys' documented limit; more fails the subscription
+/// with 400). How a combined topic counts against it is a [`BudgetRule`].
 pub const MAX_TOPICS_PER_CHANNEL: usize = 1000;
+
+/// How a combined topic counts against [`MAX_TOPICS_PER_CHANNEL`].
+///
+/// Genesys documents the limit as "1 000 topics per channel" and offers combined topics "to
+/// remain under the limit"; its streaming client (genesys-cloud-streaming-client,
+/// `notifications.ts`) truncates its subscription list to 1 000 after combining. So a combined
+/// topic very likely counts once ([`BudgetRule::Entries`]). Counting each part
+/// ([`BudgetRule::Parts`]) is this crate's conservative default: it can only under-fill a channel,
+/// never overfill it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum BudgetRule {
+    /// Each part of a combined topic counts (`v2.users.{id}?presence&routingStatus` is 2): the
+    /// conservative reading. A channel then holds 333 agents of three topics each.
+    #[default]
+    Parts,
+    /// Each subscription entry counts once, a combined topic included (the rule Genesys' own
+    /// client follows). A channel then holds 1 000 agents, one combined topic each.
+    Entries,
+}
+
+impl BudgetRule {
+    /// What `topic` counts as under this rule.
+    pub fn count(self, topic: Topic<'_>) -> usize {
+        match self {
+            BudgetRule::Parts => topic.part_count(),
+            BudgetRule::Entries => 1,
+        }
+    }
+}
 
 /// A validated topic borrowed from the caller: plain (`v2.users.{id}.presence`) or combined
 /// (`v2.users.{id}?presence&routingStatus`).
@@ -609,7 +644,7 @@ impl fmt::Display for BudgetExceeded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "the topics expand to {} subscriptions, {} more than the {MAX_TOPICS_PER_CHANNEL} \
+            "the topics count as {} subscriptions, {} more than the {MAX_TOPICS_PER_CHANNEL} \
              one channel may hold; spread them over several channels",
             self.count,
             self.excess()
@@ -619,13 +654,22 @@ impl fmt::Display for BudgetExceeded {
 
 impl core::error::Error for BudgetExceeded {}
 
-/// Counts the topics a list expands to, and fails if a channel cannot hold them all.
+/// Counts the topics a list expands to, and fails if a channel cannot hold them all: the
+/// conservative [`BudgetRule::Parts`]; see [`check_budget_by`] for the other rule.
 ///
 /// Duplicates are counted as often as they appear: what matters is what the request carries.
 pub fn check_budget<T: AsTopic>(topics: &[T]) -> Result<usize, BudgetExceeded> {
+    check_budget_by(topics, BudgetRule::Parts)
+}
+
+/// Counts the topics a list holds under `rule`, and fails if a channel cannot hold them all.
+pub fn check_budget_by<T: AsTopic>(
+    topics: &[T],
+    rule: BudgetRule,
+) -> Result<usize, BudgetExceeded> {
     let count = topics
         .iter()
-        .map(|t| t.as_topic().part_count())
+        .map(|t| rule.count(t.as_topic()))
         .fold(0usize, usize::saturating_add);
     if count > MAX_TOPICS_PER_CHANNEL {
         Err(BudgetExceeded { count })
@@ -1066,6 +1110,21 @@ mod tests {
         assert_eq!(check_budget(&topics), Ok(3));
         let empty: [Topic<'_>; 0] = [];
         assert_eq!(check_budget(&empty), Ok(0));
+    }
+
+    #[test]
+    fn the_real_rule_counts_a_combined_topic_once() {
+        let combined = topic("v2.users.u?conversations&presence&routingStatus");
+        let topics = [combined; 400];
+        assert_eq!(check_budget(&topics).unwrap_err().count(), 1200);
+        assert_eq!(check_budget_by(&topics, BudgetRule::Entries), Ok(400));
+        assert_eq!(
+            check_budget_by(&[combined; 1001], BudgetRule::Entries)
+                .unwrap_err()
+                .excess(),
+            1
+        );
+        assert_eq!(BudgetRule::default(), BudgetRule::Parts);
     }
 
     #[test]

@@ -110,6 +110,60 @@ fn startup_goes_live_and_resyncs() {
 }
 
 #[test]
+fn a_user_read_without_its_best_effort_expansions_is_completed_by_the_direct_reads() {
+    let mut cloud = Cloud::<1>::new(config(), &[AGENT]);
+    // `expand` is best effort: this user read carries neither presence nor routing status.
+    cloud.answer(
+        Operation::GetUser,
+        [Answer::status(
+            200,
+            &format!(r#"{{"id":"{AGENT}","name":"Agent"}}"#),
+        )],
+    );
+    cloud.answer(
+        Operation::GetRoutingStatus,
+        [Answer::status(
+            200,
+            &format!(r#"{{"userId":"{AGENT}","status":"IDLE"}}"#),
+        )],
+    );
+    cloud.answer(
+        Operation::GetPresence,
+        [Answer::status(
+            200,
+            &format!(
+                r#"{{"userId":"{AGENT}","source":"PURECLOUD","presenceDefinition":{{"systemPresence":"On Queue"}}}}"#
+            ),
+        )],
+    );
+    cloud.run_for(secs(1));
+    let paths: Vec<String> = [Operation::GetRoutingStatus, Operation::GetPresence]
+        .into_iter()
+        .flat_map(|op| cloud.requests_of(op))
+        .filter_map(|(_, did)| match did {
+            Did::Http { path, .. } => Some(path),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            format!("/api/v2/users/{AGENT}/routingstatus"),
+            format!("/api/v2/users/{AGENT}/presences/purecloud"),
+        ]
+    );
+    let agent = cloud.session.agent(0).expect("one agent");
+    assert_eq!(agent.activity(), Activity::OnQueue);
+    assert!(!agent.is_stale());
+    assert_eq!(cloud.health(), Health::Live);
+
+    // A complete user read needs nothing more.
+    let cloud = live_cloud();
+    assert_eq!(cloud.count(Operation::GetRoutingStatus), 0);
+    assert_eq!(cloud.count(Operation::GetPresence), 0);
+}
+
+#[test]
 fn heartbeat_silence_pings_then_reconnects() {
     let mut cloud = live_cloud();
     cloud.run_until(at(60));
@@ -145,6 +199,34 @@ fn heartbeat_silence_pings_then_reconnects() {
     assert_eq!(cloud.connects()[1].1, first_uri, "the same channel");
     assert_eq!(cloud.stale_reports(0), [true, false, true, false]);
     assert_eq!(cloud.session.stats().reconnects, 1);
+    assert_eq!(cloud.health(), Health::Live);
+}
+
+#[test]
+fn a_silence_tolerance_shorter_than_the_heartbeat_pings_between_heartbeats_and_stays_live() {
+    // `watch --heartbeat-timeout 3` against a server that heartbeats every 30 s: the user asked
+    // for a ping after 3 s of silence, and a pong is enough to stay on the same socket.
+    let mut cloud = Cloud::<1>::new(config().heartbeat_timeout(secs(3)), &[AGENT]);
+    cloud.run_for(secs(1));
+    assert_eq!(cloud.health(), Health::Live);
+    cloud.run_until(at(30));
+    let pings = kinds_since(&cloud, at(2))
+        .iter()
+        .filter(|k| k.contains("ping"))
+        .count();
+    assert!(pings >= 5, "a ping every 3 s of silence, saw {pings}");
+    assert_eq!(
+        cloud.connects().len(),
+        1,
+        "every ping was answered: no reconnect"
+    );
+    assert_eq!(cloud.health(), Health::Live);
+
+    cloud.silent = true;
+    cloud.run_until(at(30 + 3 + 10 + 1));
+    cloud.silent = false;
+    cloud.run_until(at(60));
+    assert_eq!(cloud.connects().len(), 2, "no pong: reconnected");
     assert_eq!(cloud.health(), Health::Live);
 }
 
@@ -673,6 +755,70 @@ fn a_revoked_token_is_replaced_and_a_lost_subscription_renewed() {
     assert_eq!(cloud.health(), Health::Live);
 }
 
+fn no_longer_subscribed(reason: &str) -> String {
+    format!(
+        r#"{{"topicName":"v2.system.no_longer_subscribed.streaming-0-channel1","eventBody":{{"reason":"{reason}"}}}}"#
+    )
+}
+
+#[test]
+fn a_lost_subscription_names_its_reason_and_resubscribes_the_stream() {
+    let mut cloud = live_cloud();
+    cloud.publish(&no_longer_subscribed("another_channel_subscribed"));
+    assert_eq!(cloud.count(Operation::PutSubscriptions), 2);
+    assert_eq!(cloud.health(), Health::Live);
+    let notices = cloud.notices();
+    let notice = notices
+        .iter()
+        .find(|n| n.contains("dropped this channel's subscriptions"))
+        .expect("the loss is noticed");
+    assert!(notice.contains("another_channel_subscribed"), "{notice}");
+    assert!(notice.contains("Subscribing again"), "{notice}");
+}
+
+#[test]
+fn a_rollover_never_makes_two_channels_fight_over_the_same_topics() {
+    let mut cloud = live_cloud();
+    cloud.run_until(at(60));
+    // The replacement channel is slow to come (one failed create), and meanwhile Genesys tells
+    // the old channel that another channel took its topics.
+    cloud.answer(Operation::CreateChannel, [Answer::status(503, "")]);
+    cloud.send_to_all(SOCKET_CLOSING);
+    cloud.pump();
+    let subscribes_before = cloud.count(Operation::PutSubscriptions);
+    cloud.publish(&no_longer_subscribed("another_channel_subscribed"));
+    assert_eq!(
+        cloud.count(Operation::PutSubscriptions),
+        subscribes_before,
+        "the old channel is not resubscribed: it would take the topics back"
+    );
+    assert!(
+        cloud.session.agent(0).expect("one agent").is_stale(),
+        "events may have gone to a socket not yet open"
+    );
+    assert!(
+        cloud
+            .notices()
+            .iter()
+            .any(|n| n.contains("replacement channel keeps the topics")),
+        "{:?}",
+        cloud.notices()
+    );
+    cloud.run_for(secs(20));
+    assert_eq!(
+        cloud.open_sockets().len(),
+        1,
+        "only the replacement remains"
+    );
+    assert_eq!(
+        cloud.count(Operation::PutSubscriptions),
+        subscribes_before + 1,
+        "one subscribe: the replacement's"
+    );
+    assert!(!cloud.session.agent(0).expect("one agent").is_stale());
+    assert_eq!(cloud.health(), Health::Live);
+}
+
 #[test]
 fn token_endpoint_refusal_stops_and_outage_retries() {
     let mut cloud = Cloud::<1>::new(config(), &[AGENT]);
@@ -743,6 +889,23 @@ fn invalid_configurations_are_refused() {
         new(config().renew_after(Duration::from_hours(25)), &[AGENT]),
         Some(ConfigError::Timing(_))
     ));
+}
+
+#[test]
+fn the_real_budget_rule_lets_one_channel_carry_more_than_333_agents() {
+    use genesys_notify_core::topic::BudgetRule;
+    let ids: Vec<String> = (0..334)
+        .map(|i| format!("6b6a2f0e-0000-4000-8000-{i:012}"))
+        .collect();
+    let agents: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let conservative = Session::<334>::new(config(), &agents).err();
+    assert_eq!(
+        conservative,
+        Some(ConfigError::TooManyTopics),
+        "334 agents of three parts each are 1 002 parts"
+    );
+    let real = Session::<334>::new(config().budget_rule(BudgetRule::Entries), &agents);
+    assert!(real.is_ok(), "334 combined topics are 334 entries");
 }
 
 #[test]
@@ -930,7 +1093,7 @@ fn a_gateway_resyncs_at_most_four_agents_at_once() {
         assert!(reads.len() <= 4, "{} reads at once", reads.len());
         assert!(reads.iter().all(|(_, op)| *op == Operation::GetUser));
         for (id, _) in reads {
-            let body = format!(r#"{{"id":"{}"}}"#, agents[answered]);
+            let body = user_snapshot(agents[answered], "Available", "OFF_QUEUE");
             session.handle_response(now, id, 200, None, body.as_bytes());
             answered += 1;
         }

@@ -8,7 +8,7 @@
 //! what the rest of this file is about.
 
 use super::link::{Channel, Phase, Ping, Slot};
-use super::resync::Read;
+use super::resync::{Read, Snapshot};
 use super::{MAX_CONNECT_URI_LEN, RequestId, Session, SocketId, StopReason, Transmit};
 use crate::agent::SnapshotError;
 use crate::diagnosis::{Diagnosis, Problem};
@@ -27,15 +27,15 @@ pub(super) enum Op {
     CreateChannel(Slot),
     Subscribe(Slot),
     CheckChannel(Slot),
-    ReadUser(usize),
-    ReadConversations(usize),
+    /// A resync read of the agent at this index.
+    Read(Snapshot, usize),
 }
 
 impl Op {
     pub(super) const fn slot(self) -> Option<Slot> {
         match self {
             Op::CreateChannel(slot) | Op::Subscribe(slot) | Op::CheckChannel(slot) => Some(slot),
-            Op::ReadUser(_) | Op::ReadConversations(_) => None,
+            Op::Read(..) => None,
         }
     }
 
@@ -48,8 +48,7 @@ impl Op {
             Op::CreateChannel(_) => Operation::CreateChannel,
             Op::Subscribe(_) => Operation::PutSubscriptions,
             Op::CheckChannel(_) => Operation::ChannelExists,
-            Op::ReadUser(_) => Operation::GetUser,
-            Op::ReadConversations(_) => Operation::GetConversations,
+            Op::Read(snapshot, _) => snapshot.operation(),
         }
     }
 }
@@ -107,9 +106,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
                 self.link_mut(slot).phase = Phase::Pausing { until: now + delay };
             }
             Op::CheckChannel(_) => {}
-            Op::ReadUser(index) | Op::ReadConversations(index) => {
-                self.snapshot_read(now, op, index, body)
-            }
+            Op::Read(snapshot, index) => self.snapshot_read(now, snapshot, index, body),
         }
     }
 
@@ -179,27 +176,37 @@ impl<const AGENTS: usize> Session<AGENTS> {
         }
     }
 
-    pub(super) fn snapshot_read(&mut self, now: Instant, op: Op, index: usize, body: &[u8]) {
+    pub(super) fn snapshot_read(
+        &mut self,
+        now: Instant,
+        snapshot: Snapshot,
+        index: usize,
+        body: &[u8],
+    ) {
         let Some(tracked) = self.agents.get_mut(index) else {
             return;
         };
-        let read = match op {
-            Op::ReadUser(_) => &mut tracked.user,
-            _ => &mut tracked.conversations,
-        };
-        if *read != Read::Running {
+        if tracked.reads[snapshot as usize] != Read::Running {
             return;
         }
-        let applied = match op {
-            Op::ReadUser(_) => tracked.agent.apply_user_snapshot(body),
-            _ => tracked.agent.apply_conversations_snapshot(body),
+        let agent = &mut tracked.agent;
+        let applied = match snapshot {
+            Snapshot::User => agent.apply_user_snapshot(body).map(|read| {
+                // `expand` is best effort: read what it left out from the reads that answer.
+                if read.lacks_presence {
+                    tracked.reads[Snapshot::Presence as usize] = Read::Needed;
+                }
+                if read.lacks_routing {
+                    tracked.reads[Snapshot::Routing as usize] = Read::Needed;
+                }
+            }),
+            Snapshot::Routing => agent.apply_routing_snapshot(body).map(drop),
+            Snapshot::Presence => agent.apply_presence_snapshot(body).map(drop),
+            Snapshot::Conversations => agent.apply_conversations_snapshot(body).map(drop),
         };
         match applied {
-            Ok(_) => {
-                match op {
-                    Op::ReadUser(_) => tracked.user = Read::Done,
-                    _ => tracked.conversations = Read::Done,
-                }
+            Ok(()) => {
+                tracked.reads[snapshot as usize] = Read::Done;
                 self.finish_resync_if_done(index);
             }
             Err(error) => {
@@ -211,6 +218,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
                     _ => ResponseError::Field { name: "id" },
                 };
                 let ctx = self.context();
+                let op = Op::Read(snapshot, index);
                 let diagnosis = Diagnosis::from_unreadable_reply(&ctx, op.operation(), error);
                 self.report_diagnosis(diagnosis);
                 self.retry_later(now, op);
@@ -246,15 +254,12 @@ impl<const AGENTS: usize> Session<AGENTS> {
             self.stop_with(StopReason::Refused(diagnosis), health);
             return;
         }
-        let (Op::ReadUser(index) | Op::ReadConversations(index)) = op else {
+        let Op::Read(snapshot, index) = op else {
             return;
         };
         self.report_diagnosis(diagnosis);
         if let Some(tracked) = self.agents.get_mut(index) {
-            match op {
-                Op::ReadUser(_) => tracked.user = Read::Failed,
-                _ => tracked.conversations = Read::Failed,
-            }
+            tracked.reads[snapshot as usize] = Read::Failed;
         }
         self.finish_resync_if_done(index);
     }
@@ -290,11 +295,15 @@ impl<const AGENTS: usize> Session<AGENTS> {
                         request::put_subscriptions(buf, channel_id, topics)?
                     }
                     Op::CheckChannel(slot) => request::channel_exists(buf, self.channel_id(slot))?,
-                    Op::ReadUser(index) => {
+                    Op::Read(snapshot, index) => {
                         let user_id = self.agents.get(index).map_or("", |t| t.agent.user_id());
-                        request::get_user(buf, user_id)?
+                        match snapshot {
+                            Snapshot::User => request::get_user(buf, user_id)?,
+                            Snapshot::Routing => request::get_routing_status(buf, user_id)?,
+                            Snapshot::Presence => request::get_presence(buf, user_id)?,
+                            Snapshot::Conversations => request::get_conversations(buf)?,
+                        }
                     }
-                    Op::ReadConversations(_) => request::get_conversations(buf)?,
                 };
                 Ok(Transmit::Http { id, request })
             }

@@ -12,7 +12,7 @@ use crate::backoff::Backoff;
 use crate::diagnosis::TokenSource;
 use crate::region::Environment;
 use crate::time::Duration;
-use crate::topic::{TopicBuf, TopicError};
+use crate::topic::{BudgetRule, TopicBuf, TopicError};
 
 /// How often Genesys sends a heartbeat on an idle socket (about every 30 s).
 pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30);
@@ -104,6 +104,7 @@ pub struct Config {
     pub(crate) unreachable_after: u8,
     pub(crate) seed: u64,
     pub(crate) extra_topics: heapless::Vec<TopicBuf, MAX_EXTRA_TOPICS>,
+    pub(crate) budget_rule: BudgetRule,
 }
 
 impl Config {
@@ -123,6 +124,7 @@ impl Config {
             unreachable_after: DEFAULT_UNREACHABLE_AFTER_FAILURES,
             seed: 0,
             extra_topics: heapless::Vec::new(),
+            budget_rule: BudgetRule::Parts,
         }
     }
 
@@ -136,6 +138,10 @@ impl Config {
 
     /// How long the socket may stay silent before the session sends a ping (default 2.5
     /// heartbeat intervals, 75 s: one late heartbeat is normal, two missing ones are not).
+    ///
+    /// Any value above zero is the caller's choice, whatever the assumed heartbeat interval: a tolerance shorter than the interval only means the session
+    /// pings between heartbeats (silence that long → ping; no pong within the pong timeout →
+    /// reconnect), which is the documented use of the ping.
     pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
         self.heartbeat_timeout = timeout;
         self
@@ -194,13 +200,22 @@ impl Config {
         Ok(self)
     }
 
+    /// How the channel's 1 000-topic budget counts a combined topic (default
+    /// [`BudgetRule::Parts`], the conservative reading: 333 agents per session).
+    /// [`BudgetRule::Entries`] is the rule Genesys' own client follows, and lets one channel
+    /// carry up to 1 000 agents; see [`BudgetRule`] for the sources.
+    pub fn budget_rule(mut self, rule: BudgetRule) -> Self {
+        self.budget_rule = rule;
+        self
+    }
+
     /// Checks the relations between the values.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let timing = |what| Err(ConfigError::Timing(what));
         if self.heartbeat_interval == Duration::ZERO {
             return timing(Timing::HeartbeatInterval);
         }
-        if self.heartbeat_timeout <= self.heartbeat_interval {
+        if self.heartbeat_timeout == Duration::ZERO {
             return timing(Timing::HeartbeatTimeout);
         }
         if self.pong_timeout == Duration::ZERO {
@@ -226,7 +241,7 @@ impl Config {
 pub enum Timing {
     /// The heartbeat interval is zero.
     HeartbeatInterval,
-    /// The silence threshold is not longer than the heartbeat interval.
+    /// The silence threshold is zero.
     HeartbeatTimeout,
     /// The pong timeout is zero.
     PongTimeout,
@@ -290,7 +305,7 @@ impl fmt::Display for ConfigError {
             ConfigError::Timing(timing) => f.write_str(match timing {
                 Timing::HeartbeatInterval => "the heartbeat interval must be longer than zero",
                 Timing::HeartbeatTimeout => {
-                    "the heartbeat timeout must be longer than the heartbeat interval"
+                    "the heartbeat timeout must be longer than zero"
                 }
                 Timing::PongTimeout => "the pong timeout must be longer than zero",
                 Timing::RenewAfter => {
@@ -325,6 +340,17 @@ mod tests {
     }
 
     #[test]
+    fn a_silence_threshold_shorter_than_the_heartbeat_interval_is_the_callers_choice() {
+        let config = config().heartbeat_timeout(Duration::from_secs(3));
+        assert_eq!(config.validate(), Ok(()));
+        let config = config.heartbeat_interval(Duration::from_secs(1));
+        assert_eq!(
+            config.heartbeat_timeout(Duration::from_secs(1)).validate(),
+            Ok(())
+        );
+    }
+
+    #[test]
     fn the_heartbeat_interval_moves_the_silence_threshold_with_it() {
         let config = config().heartbeat_interval(Duration::from_secs(10));
         assert_eq!(config.heartbeat_timeout, Duration::from_secs(25));
@@ -339,7 +365,7 @@ mod tests {
             _ => None,
         };
         assert_eq!(
-            refused(config().heartbeat_timeout(Duration::from_secs(30))),
+            refused(config().heartbeat_timeout(Duration::ZERO)),
             Some(Timing::HeartbeatTimeout)
         );
         assert_eq!(

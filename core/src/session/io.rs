@@ -298,6 +298,17 @@ pub enum Notice {
         /// The frame's length in bytes.
         len: usize,
     },
+    /// Genesys dropped the channel's subscriptions (`v2.system.no_longer_subscribed`); the
+    /// agents are stale until re-read.
+    SubscriptionsLost {
+        /// The notice gave the reason `another_channel_subscribed` (undocumented: most likely
+        /// another channel of the same user and OAuth client subscribed the same topics).
+        another_channel: bool,
+        /// A rollover's replacement channel is on its way and keeps the topics: the old
+        /// channel is not resubscribed, so the two never fight over them. Otherwise the
+        /// channel subscribes again.
+        replacement_coming: bool,
+    },
 }
 
 impl fmt::Display for Notice {
@@ -316,6 +327,22 @@ impl fmt::Display for Notice {
                 "Nothing arrived on the notification socket for {silent_for}, not even an answer to a ping. Reconnecting."
             ),
             Notice::InvalidFrame(error) => write!(f, "Ignored a frame: {error}."),
+            Notice::SubscriptionsLost {
+                another_channel,
+                replacement_coming,
+            } => {
+                f.write_str("Genesys dropped this channel's subscriptions")?;
+                if *another_channel {
+                    f.write_str(
+                        " (reason another_channel_subscribed: another channel of this user and OAuth client subscribed the same topics; more than 20 channels, or a second client with the same credentials, evicts and steals topics)",
+                    )?;
+                }
+                if *replacement_coming {
+                    f.write_str(". The replacement channel keeps the topics; re-reading the agents' state once it is open.")
+                } else {
+                    f.write_str(". Subscribing again and re-reading the agents' state.")
+                }
+            }
             Notice::FrameTooLarge { len } => write!(
                 f,
                 "A {len}-byte frame did not fit the receive buffer and was dropped; re-reading the agents' state. Give the driver a larger frame buffer if this repeats."

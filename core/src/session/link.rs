@@ -9,6 +9,8 @@
 use super::calls::{Attempt, Op, Pending};
 use super::{ANSWER_TIMEOUT, CloseInfo, Notice, Session, SessionEvent, earliest};
 use crate::diagnosis::Transport;
+use crate::event::Envelope;
+use crate::json;
 use crate::region::{ConnectUriError, Environment};
 use crate::session::io::SocketId;
 use crate::time::Instant;
@@ -278,6 +280,36 @@ impl<const AGENTS: usize> Session<AGENTS> {
             // A replacement is already on its way: it becomes the stream when it connects.
             self.free(slot);
             self.primary = standby;
+        }
+    }
+
+    /// The server dropped the primary's subscriptions (`v2.system.no_longer_subscribed`).
+    ///
+    /// Its `reason` is undocumented; `another_channel_subscribed` has been seen and most likely
+    /// means another channel of the same user and OAuth client took the topics. While a
+    /// rollover's replacement is being set up that other channel is our own, and it is the one
+    /// that must keep them: resubscribing the old channel would take them back and the two
+    /// channels would fight over the same topics. So the old channel is left alone, the agents
+    /// are stale (events may go to a socket not yet open) and the replacement's resync on
+    /// opening clears them. Otherwise the primary resubscribes, as before.
+    pub(super) fn subscriptions_lost(&mut self, slot: Slot, envelope: Option<&Envelope<'_>>) {
+        let reason = envelope
+            .and_then(|e| json::parse(e.body).ok())
+            .and_then(|body| body.as_object())
+            .and_then(|body| body.get("reason"))
+            .and_then(|reason| reason.as_str());
+        let another_channel =
+            reason.is_some_and(|r| r.eq_ignore_ascii_case("another_channel_subscribed"));
+        let standby = self.link(slot.other());
+        let replacement_coming =
+            !standby.is_idle() && !matches!(standby.phase, Phase::Draining { .. });
+        self.report(SessionEvent::Notice(Notice::SubscriptionsLost {
+            another_channel,
+            replacement_coming,
+        }));
+        self.mark_stale();
+        if !replacement_coming {
+            self.set_link_op(slot, Op::Subscribe(slot));
         }
     }
 

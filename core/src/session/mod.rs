@@ -106,7 +106,7 @@ use crate::topic::{self, TopicBuf, UserTopicKind};
 use calls::{Attempt, Candidate, Op, Pending};
 use dedup::DuplicateFilter;
 use link::{Link, Phase, Ping, Slot};
-use resync::{Read, Tracked};
+use resync::{Read, Snapshot, Tracked};
 use token::{Fetch, TokenState};
 
 /// The user topics subscribed for each agent: what the agent model reads. `activity` would
@@ -241,18 +241,17 @@ impl<const AGENTS: usize> Session<AGENTS> {
         let mut topic_count = config
             .extra_topics
             .iter()
-            .map(|t| t.as_topic().part_count())
+            .map(|t| config.budget_rule.count(t.as_topic()))
             .fold(0usize, usize::saturating_add);
         for (index, user_id) in agents.iter().enumerate() {
             let invalid = ConfigError::InvalidAgentId { agent: index };
             let agent = Agent::new(user_id).map_err(|_| invalid)?;
             let topic = agent_topic(user_id).ok_or(invalid)?;
-            topic_count = topic_count.saturating_add(topic.as_topic().part_count());
+            topic_count = topic_count.saturating_add(config.budget_rule.count(topic.as_topic()));
             let entry = Tracked {
                 agent,
                 topic,
-                user: Read::Done,
-                conversations: Read::Done,
+                reads: [Read::Done; Snapshot::ALL.len()],
                 reported: None,
             };
             tracked.push(entry).map_err(|_| too_many)?;
@@ -557,8 +556,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
             Event::System { kind, .. } => match kind {
                 // A draining socket is about to go anyway; only the stream's own counts.
                 SystemKind::NoLongerSubscribed if slot == self.primary => {
-                    self.mark_stale();
-                    self.set_link_op(slot, Op::Subscribe(slot));
+                    self.subscriptions_lost(slot, event.envelope());
                 }
                 SystemKind::TokenRevoked => self.token.want(TokenReason::Revoked),
                 _ => {}

@@ -3,13 +3,16 @@
 //! Genesys never replays events: after any gap (a reconnect, a new channel, a lost subscription,
 //! a dropped frame) the only way to know what an agent is doing is to ask. Each agent needs one
 //! user read (`GET /users/{id}?expand=presence,routingStatus,conversationSummary`), and the
-//! token's own user also `GET /conversations`. The reads go out at most
+//! token's own user also `GET /conversations`. Genesys calls `expand` best effort: when the user
+//! read comes back without the presence or the routing status, that agent's
+//! `GET /users/{id}/presences/purecloud` or `GET /users/{id}/routingstatus` follows. The reads go out at most
 //! [`RESYNC_CONCURRENCY`](super::RESYNC_CONCURRENCY) at a time, so a gateway resyncing many
 //! agents stays inside the API's rate limit.
 
 use super::calls::{Attempt, Op, Pending};
 use super::{Notice, RESYNC_CONCURRENCY, Session, SessionEvent};
 use crate::agent::{Activity, Agent};
+use crate::request::Operation;
 use crate::topic::TopicBuf;
 
 /// One resync read of one agent.
@@ -25,22 +28,55 @@ pub(super) enum Read {
     Failed,
 }
 
+/// What a resync read asks for; the index into [`Tracked::reads`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Snapshot {
+    /// `GET /users/{id}?expand=presence,routingStatus,conversationSummary`, always read.
+    User,
+    /// `GET /users/{id}/routingstatus`, when the user read's expansion left it out.
+    Routing,
+    /// `GET /users/{id}/presences/purecloud`, when the user read's expansion left it out.
+    Presence,
+    /// `GET /conversations`, for the token's own user.
+    Conversations,
+}
+
+impl Snapshot {
+    /// Every read, in the order they are scheduled.
+    pub(super) const ALL: [Snapshot; 4] = [
+        Snapshot::User,
+        Snapshot::Routing,
+        Snapshot::Presence,
+        Snapshot::Conversations,
+    ];
+
+    pub(super) const fn operation(self) -> Operation {
+        match self {
+            Snapshot::User => Operation::GetUser,
+            Snapshot::Routing => Operation::GetRoutingStatus,
+            Snapshot::Presence => Operation::GetPresence,
+            Snapshot::Conversations => Operation::GetConversations,
+        }
+    }
+}
+
 /// One agent and its resync progress.
 #[derive(Debug)]
 pub(super) struct Tracked {
     pub(super) agent: Agent,
     /// The agent's topics, packed into one combined topic.
     pub(super) topic: TopicBuf,
-    pub(super) user: Read,
-    pub(super) conversations: Read,
+    /// Each resync read's progress, indexed by [`Snapshot`].
+    pub(super) reads: [Read; Snapshot::ALL.len()],
     /// What `poll_event` last reported.
     pub(super) reported: Option<(Activity, bool)>,
 }
 
 impl Tracked {
     pub(super) fn resync_running(&self) -> bool {
-        matches!(self.user, Read::Needed | Read::Running)
-            || matches!(self.conversations, Read::Needed | Read::Running)
+        self.reads
+            .iter()
+            .any(|r| matches!(r, Read::Needed | Read::Running))
     }
 }
 
@@ -50,12 +86,12 @@ impl<const AGENTS: usize> Session<AGENTS> {
         self.requests.retain(|p| !p.op.is_resync());
         let reads_conversations = self.config.token_kind.is_user();
         for (index, tracked) in self.agents.iter_mut().enumerate() {
-            tracked.user = Read::Needed;
-            tracked.conversations = if reads_conversations && index == 0 {
-                Read::Needed
-            } else {
-                Read::Done
-            };
+            // The user read comes first; it asks for routing and presence reads if it lacks them.
+            tracked.reads = [Read::Done; Snapshot::ALL.len()];
+            tracked.reads[Snapshot::User as usize] = Read::Needed;
+            if reads_conversations && index == 0 {
+                tracked.reads[Snapshot::Conversations as usize] = Read::Needed;
+            }
         }
         // With nothing to re-read (a session for topics alone), the open socket is live now.
         self.mark_live_if_resynced();
@@ -65,18 +101,16 @@ impl<const AGENTS: usize> Session<AGENTS> {
     pub(super) fn schedule_resync_reads(&mut self) {
         let mut running = self.requests.iter().filter(|p| p.op.is_resync()).count();
         for (index, tracked) in self.agents.iter_mut().enumerate() {
-            for (read, op) in [
-                (&mut tracked.user, Op::ReadUser(index)),
-                (&mut tracked.conversations, Op::ReadConversations(index)),
-            ] {
+            for snapshot in Snapshot::ALL {
                 if running >= RESYNC_CONCURRENCY {
                     return;
                 }
+                let read = &mut tracked.reads[snapshot as usize];
                 if *read == Read::Needed
                     && self
                         .requests
                         .push(Pending {
-                            op,
+                            op: Op::Read(snapshot, index),
                             attempt: Attempt::Ready,
                         })
                         .is_ok()
@@ -95,7 +129,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if tracked.resync_running() {
             return;
         }
-        if tracked.user == Read::Done && tracked.conversations == Read::Done {
+        if tracked.reads.iter().all(|r| *r == Read::Done) {
             tracked.agent.finish_resync();
         }
         self.mark_live_if_resynced();
