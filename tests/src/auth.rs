@@ -65,6 +65,7 @@ pub(crate) fn issue(
                 user_id,
                 scopes,
                 permissions,
+                scopes_enforced: false,
             },
             expires_at: Instant::now() + lifetime,
             revoked: false,
@@ -242,13 +243,19 @@ pub(crate) fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Princ
             "The supplied credentials are expired and cannot be used.",
         ));
     }
-    Ok(record.principal.clone())
+    let mut principal = record.principal.clone();
+    principal.scopes_enforced = state.org.enforce_scopes;
+    Ok(principal)
 }
 
-/// For user-context tokens, checks that one of `any_of` is granted (`X` covers `X:readonly`).
-/// Client-credentials tokens have no scopes and are not scope-checked.
+/// For user-context tokens in an organisation that enforces scopes, checks that one of `any_of`
+/// is granted (`X` covers `X:readonly`). Client-credentials tokens have no scopes and are not
+/// scope-checked; neither is anything in an organisation that has not turned enforcement on.
 pub(crate) fn require_scope(principal: &Principal, any_of: &[&str]) -> Result<(), ApiError> {
-    if principal.user_id.is_none() || any_of.iter().any(|s| scope_covers(&principal.scopes, s)) {
+    if !principal.scopes_enforced
+        || principal.user_id.is_none()
+        || any_of.iter().any(|s| scope_covers(&principal.scopes, s))
+    {
         return Ok(());
     }
     Err(ApiError::new(

@@ -10,6 +10,7 @@
 //! [org]                         # optional; without users and clients the demo org is served
 //! id = "my-org"
 //! name = "My org"
+//! enforce_scopes = true         # optional; off by default, as in Genesys
 //!
 //! [[roles]]
 //! name = "Agent"
@@ -80,6 +81,8 @@ impl std::error::Error for ConfigError {}
 struct OrgSection {
     id: Option<String>,
     name: Option<String>,
+    #[serde(default)]
+    enforce_scopes: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -147,7 +150,7 @@ impl FileConfig {
     /// The org it describes; the demo org when it lists no users and no clients.
     pub fn org(&self) -> Result<Org, ConfigError> {
         if self.users.is_empty() && self.clients.is_empty() {
-            return Ok(Org::demo());
+            return Ok(Org::demo().enforce_scopes(self.org.enforce_scopes));
         }
         let mut org = Org::new(
             self.org
@@ -158,7 +161,8 @@ impl FileConfig {
                 .name
                 .clone()
                 .unwrap_or_else(|| "Simulated org".to_owned()),
-        );
+        )
+        .enforce_scopes(self.org.enforce_scopes);
         for r in &self.roles {
             org = org.role(Role::new(r.name.clone(), r.permissions.iter().cloned()));
         }

@@ -12,9 +12,6 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 
-/// The general per-token rate limit Genesys reports in a 429's `limit` (about 300 requests/min).
-const RATE_LIMIT_PER_MINUTE: u32 = 300;
-
 /// The header carrying the request's correlation id on every REST response.
 pub const CORRELATION_HEADER: &str = "ININ-Correlation-Id";
 
@@ -55,7 +52,7 @@ impl ApiError {
     pub(crate) fn too_many_requests(retry_after: u32) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "too.many.requests",
+            "too.many.requests.retry.after",
             format!(
                 "Rate limit exceeded the maximum. Retry the request in [{retry_after}] seconds"
             ),
@@ -74,7 +71,7 @@ impl IntoResponse for ApiError {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
-        let mut body = json!({
+        let body = json!({
             "message": self.message,
             "code": self.code,
             "status": self.status.as_u16(),
@@ -84,13 +81,6 @@ impl IntoResponse for ApiError {
             "details": [],
             "errors": [],
         });
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
-            body["limit"] = json!({
-                "key": "token.rate.per.minute",
-                "namespace": "platform.api",
-                "value": RATE_LIMIT_PER_MINUTE,
-            });
-        }
         let mut response = (self.status, Json(body)).into_response();
         let headers = response.headers_mut();
         if let Ok(value) = HeaderValue::from_str(&context_id) {

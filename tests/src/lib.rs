@@ -78,8 +78,9 @@
 //! | `ignoreErrors=true` → per-topic `state` Permitted/Rejected + `missingPermissions`; else one forbidden topic → 403 | \[doc\] |
 //! | The 403's code is `missing.any.permissions`; rejected entries carry `rejectionReason` | \[guess\] |
 //! | Invalid/system topics → 400 (or Rejected with `ignoreErrors`) | \[guess\] |
-//! | Subscription responses list the whole resulting topic list, combined topics expanded | \[guess\] |
+//! | Subscription responses list the resulting entries as subscribed: a combined topic echoed whole, each rejected part of it listed separately | \[seen\] (genesys-cloud-streaming-client) |
 //! | At most 1 000 topics per channel (more → 400) | \[doc\] |
+//! | The limit counts entries: a combined topic counts once | \[doc\]/\[seen\]: combined topics exist "to remain under the limit"; Genesys' streaming client truncates after combining |
 //! | Combined topics `v2.users.{id}?a&b` ≤ 200 characters, delivered under the expanded names | \[doc\] |
 //! | Topic spelling exact when subscribing | \[doc\] |
 //! | Which permission each topic needs (see `AGENT_PERMISSIONS`); own user always allowed | \[guess\] |
@@ -95,12 +96,15 @@
 //! | Conversation bodies: whole conversation, old legs kept, ACW fields; two events on hang-up with ACW | \[seen\] (real captures) |
 //! | Routing `INTERACTING` from alerting until wrap-up; `NOT_RESPONDING` on an unanswered offer | \[guess\] |
 //! | Presence spelled `On Queue` in REST, `ON_QUEUE` in events | \[seen\] spellings vary |
-//! | REST error body and `ININ-Correlation-Id`; 401 codes; 429 `Retry-After` | \[doc\] |
+//! | REST error body and `ININ-Correlation-Id`; 401 codes | \[doc\] |
 //! | Token endpoint errors `{"error","description"}` | \[doc\] |
 //! | `expires_in` in whole seconds; sub-second test lifetimes round up to 1 | \[doc\] / simulator only |
 //! | Client-credentials tokens have no scopes; `authorizedScope` is `[]` for them | \[doc\] / \[guess\] |
-//! | `/users/me` and `GET /conversations` with client credentials → 400 "requires a user context" | \[guess\] |
-//! | Missing scope → 403 `not.authorized`; `X` satisfies `X:readonly` | \[guess\] |
+//! | `/users/me` with client credentials → 400 "requires a user context" | \[guess\] |
+//! | `GET /api/v2/conversations` with client credentials → 200 with an empty list | \[seen\] (a third-party report) |
+//! | 429 code `too.many.requests.retry.after` (since 2021), `Retry-After` in whole seconds, no `limit` object in the body | \[seen\] (developer forum) / \[doc\] |
+//! | Scopes are checked only where the org turned "Enforce Scopes" on (off by default; [`Org::enforce_scopes`]) | \[doc\] (Genesys help) |
+//! | Where enforced, a missing scope → 403 `not.authorized`; `X` satisfies `X:readonly` | \[guess\] |
 //! | Scopes per operation: `notifications`; `users:readonly`/`user-basic-info`; `routing:readonly`; `presence:readonly`; `conversations:readonly` | \[guess\] |
 //! | `DELETE …/subscriptions` answers 204 | \[guess\] |
 //! | `muted` appears on call legs only (the SDK models of other media have none) | \[doc\] |

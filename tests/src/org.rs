@@ -256,6 +256,7 @@ pub struct Org {
     pub(crate) roles: Vec<Role>,
     pub(crate) users: Vec<User>,
     pub(crate) clients: Vec<OAuthClient>,
+    pub(crate) enforce_scopes: bool,
 }
 
 impl Default for Org {
@@ -273,7 +274,17 @@ impl Org {
             roles: Vec::new(),
             users: Vec::new(),
             clients: Vec::new(),
+            enforce_scopes: false,
         }
+    }
+
+    /// Turns the organisation's "Enforce Scopes" setting on or off (off by default, as in
+    /// Genesys: an org that has not turned it on does not check OAuth scopes at all \[doc\]).
+    /// With it on, a user-context token is refused (403 `not.authorized`) on an endpoint whose
+    /// scope its OAuth client did not grant.
+    pub fn enforce_scopes(mut self, on: bool) -> Self {
+        self.enforce_scopes = on;
+        self
     }
 
     /// The ready-made org for demos and most tests:

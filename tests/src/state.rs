@@ -68,6 +68,8 @@ pub(crate) struct Principal {
     pub(crate) user_id: Option<String>,
     pub(crate) scopes: Vec<String>,
     pub(crate) permissions: Vec<String>,
+    /// The organisation enforces OAuth scopes (read when the request is authenticated).
+    pub(crate) scopes_enforced: bool,
 }
 
 impl std::fmt::Debug for Principal {
@@ -109,6 +111,11 @@ pub(crate) struct SocketSlot {
 pub(crate) struct Channel {
     pub(crate) id: String,
     pub(crate) owner: Principal,
+    /// The subscription entries, as subscribed (a combined topic stays one entry): what the
+    /// 1 000-topic limit counts and what `GET …/subscriptions` lists.
+    pub(crate) entries: Vec<Entry>,
+    /// The expanded, permitted topic names of every entry: what events are delivered under.
+    /// Derived from `entries` by [`Channel::set_entries`].
     pub(crate) topics: Vec<String>,
     pub(crate) expires_at: Instant,
     pub(crate) expires_wall: SystemTime,
@@ -116,7 +123,26 @@ pub(crate) struct Channel {
     pub(crate) socket: Option<SocketSlot>,
 }
 
+/// One subscription entry: the topic as subscribed, and the parts of it that were permitted.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub(crate) id: String,
+    pub(crate) parts: Vec<String>,
+}
+
 impl Channel {
+    /// Replaces the entries, and the delivered topic names with them.
+    pub(crate) fn set_entries(&mut self, entries: Vec<Entry>) {
+        let mut topics: Vec<String> = Vec::new();
+        for part in entries.iter().flat_map(|e| &e.parts) {
+            if !topics.iter().any(|t| t.eq_ignore_ascii_case(part)) {
+                topics.push(part.clone());
+            }
+        }
+        self.entries = entries;
+        self.topics = topics;
+    }
+
     pub(crate) fn same_owner(&self, p: &Principal) -> bool {
         self.owner.client_id == p.client_id && self.owner.user_id == p.user_id
     }

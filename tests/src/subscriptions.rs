@@ -4,7 +4,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::state::{State, extend};
+use crate::state::{Entry, State, extend};
 use crate::topic::{MAX_TOPICS_PER_CHANNEL, expand, missing_permissions};
 
 /// What a request does to the list.
@@ -19,9 +19,13 @@ pub(crate) enum Change {
 }
 
 /// Applies a change to a channel's topics, checking every topic against the channel owner's
-/// permissions. Returns the `entities` of the response: the resulting list, plus (with
-/// `ignore_errors`) every rejected topic with its `state`, `rejectionReason` and
-/// `missingPermissions`.
+/// permissions. Returns the `entities` of the response: the resulting entries as subscribed (a
+/// combined topic echoed whole, as Genesys' streaming client sees it \[seen\]), plus (with
+/// `ignore_errors`) every rejected topic — each rejected *part* of a combined topic separately —
+/// with its `state`, `rejectionReason` and `missingPermissions`.
+///
+/// The 1 000-topic limit counts entries: a combined topic counts once (Genesys offers combined
+/// topics "to remain under the limit", and its streaming client truncates after combining [doc/seen]).
 pub(crate) fn apply(
     state: &mut State,
     channel_id: &str,
@@ -34,7 +38,7 @@ pub(crate) fn apply(
         .channels
         .get_mut(channel_id)
         .ok_or_else(|| ApiError::not_found(format!("Channel {channel_id} was not found")))?;
-    let mut accepted: Vec<String> = Vec::new();
+    let mut accepted: Vec<Entry> = Vec::new();
     let mut rejected: Vec<Value> = Vec::new();
     for topic in requested {
         let parts = match expand(topic) {
@@ -53,6 +57,7 @@ pub(crate) fn apply(
                 );
             }
         };
+        let mut permitted = Vec::new();
         for part in parts {
             let name = part.name();
             let missing = if change == Change::Remove {
@@ -65,7 +70,7 @@ pub(crate) fn apply(
                 )
             };
             if missing.is_empty() {
-                accepted.push(name);
+                permitted.push(name);
             } else if ignore_errors {
                 rejected.push(json!({
                     "id": name,
@@ -86,43 +91,55 @@ pub(crate) fn apply(
                 .param("permissions", missing.join(", ")));
             }
         }
+        if !permitted.is_empty() {
+            accepted.push(Entry {
+                id: topic.clone(),
+                parts: permitted,
+            });
+        }
     }
-    let mut topics = match change {
+    let mut entries = match change {
         Change::Replace => Vec::new(),
-        Change::Add | Change::Remove => channel.topics.clone(),
+        Change::Add | Change::Remove => channel.entries.clone(),
     };
     match change {
         Change::Replace | Change::Add => {
-            for t in accepted {
-                if !topics
-                    .iter()
-                    .any(|existing| existing.eq_ignore_ascii_case(&t))
-                {
-                    topics.push(t);
+            for entry in accepted {
+                if !entries.iter().any(|e| e.id.eq_ignore_ascii_case(&entry.id)) {
+                    entries.push(entry);
                 }
             }
         }
-        Change::Remove => topics.retain(|t| !accepted.iter().any(|a| a.eq_ignore_ascii_case(t))),
+        Change::Remove => {
+            // Unsubscribing names parts or entries; every named part leaves every entry.
+            let gone: Vec<&String> = accepted.iter().flat_map(|e| &e.parts).collect();
+            for entry in &mut entries {
+                entry
+                    .parts
+                    .retain(|p| !gone.iter().any(|g| g.eq_ignore_ascii_case(p)));
+            }
+            entries.retain(|e| !e.parts.is_empty());
+        }
     }
-    if topics.len() > MAX_TOPICS_PER_CHANNEL {
+    if entries.len() > MAX_TOPICS_PER_CHANNEL {
         return Err(ApiError::bad_request(format!(
             "A channel can have at most {MAX_TOPICS_PER_CHANNEL} topics; this request would make {}",
-            topics.len()
+            entries.len()
         ))
         .param("limit", MAX_TOPICS_PER_CHANNEL));
     }
-    channel.topics = topics;
+    channel.set_entries(entries);
     if change != Change::Remove {
         extend(channel, lifetime);
     }
     let mut entities: Vec<Value> = channel
-        .topics
+        .entries
         .iter()
-        .map(|t| {
+        .map(|e| {
             if ignore_errors {
-                json!({"id": t, "state": "Permitted"})
+                json!({"id": e.id, "state": "Permitted"})
             } else {
-                json!({"id": t})
+                json!({"id": e.id})
             }
         })
         .collect();

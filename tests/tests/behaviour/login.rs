@@ -169,22 +169,25 @@ async fn tokens_me_reports_scopes_organization_and_oauth_client() {
 }
 
 #[tokio::test]
-async fn client_credentials_cannot_read_users_me_or_active_conversations() {
+async fn client_credentials_cannot_read_users_me_and_list_no_active_conversations() {
     let sim = start().await;
     let token = service_token(&sim).await;
-    for path in ["/api/v2/users/me", "/api/v2/conversations"] {
-        let response = get(&sim, &token, path).await;
-        assert_eq!(response.status(), 400, "{path}");
-        let body: Value = response.json().await.unwrap();
-        assert!(body["message"].as_str().unwrap().contains("user context"));
-    }
+    let response = get(&sim, &token, "/api/v2/users/me").await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("user context"));
+    // As a third party saw the real service answer: 200 and an empty list, not an error.
+    let conversations = get(&sim, &token, "/api/v2/conversations").await;
+    assert_eq!(conversations.status(), 200);
+    let body: Value = conversations.json().await.unwrap();
+    assert_eq!(body["entities"], Value::Array(Vec::new()));
     let agent = get_json(&sim, &agent_token(&sim).await, "/api/v2/users/me").await;
     assert_eq!(agent["id"], org::DEMO_AGENT_ID);
 }
 
 #[tokio::test]
-async fn user_tokens_need_a_scope_and_read_write_covers_readonly() {
-    let org = org::Org::demo().client(
+async fn where_scopes_are_enforced_user_tokens_need_a_scope_and_read_write_covers_readonly() {
+    let org = org::Org::demo().enforce_scopes(true).client(
         genesys_sim::OAuthClient::authorization_code("narrow", "s", org::DEMO_AGENT_ID)
             .scopes(["users", "notifications"])
             .refresh_token("rt-narrow"),
@@ -227,6 +230,38 @@ async fn user_tokens_need_a_scope_and_read_write_covers_readonly() {
             .contains("presence:readonly")
     );
     assert_eq!(sim.log().requests_for(Operation::GetPresence).len(), 1);
+}
+
+#[tokio::test]
+async fn an_org_that_does_not_enforce_scopes_lets_a_narrow_user_token_through() {
+    // Genesys' default: scopes are checked only where the org turned "Enforce Scopes" on.
+    let org = org::Org::demo().client(
+        genesys_sim::OAuthClient::authorization_code("narrow", "s", org::DEMO_AGENT_ID)
+            .scopes(["notifications"])
+            .refresh_token("rt-narrow"),
+    );
+    let sim = Sim::builder().org(org).start().await.unwrap();
+    let response = token_for(
+        &sim,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "rt-narrow"),
+        ],
+        "narrow",
+        "s",
+    )
+    .await;
+    let token = response.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let presence = get(
+        &sim,
+        &token,
+        &format!("/api/v2/users/{}/presences/purecloud", org::DEMO_AGENT_ID),
+    )
+    .await;
+    assert_eq!(presence.status(), 200);
 }
 
 #[tokio::test]

@@ -184,22 +184,98 @@ async fn more_than_1000_topics_on_a_channel_is_a_400() {
 }
 
 #[tokio::test]
-async fn combined_topics_are_stored_expanded() {
+async fn a_combined_topic_is_echoed_whole_and_delivered_under_its_parts() {
     let sim = start().await;
     let token = agent_token(&sim).await;
     let (id, _) = create_channel(&sim, &token).await;
     let me = org::DEMO_AGENT_ID;
-    let body = subscribe(
+    let combined = format!("v2.users.{me}?presence&routingStatus");
+    let body = subscribe(&sim, &token, &id, &[&combined]).await;
+    assert_eq!(ids(&body), [combined]);
+    let channel = sim
+        .channels()
+        .into_iter()
+        .find(|c| c.id == id)
+        .expect("the channel");
+    assert_eq!(
+        channel.topics,
+        [topic(me, "presence"), topic(me, "routingStatus")],
+        "events arrive under the expanded names"
+    );
+}
+
+#[tokio::test]
+async fn a_combined_topic_with_a_forbidden_part_lists_that_part_as_rejected() {
+    let org = org::Org::demo()
+        .user(genesys_sim::User::new("loner", "Lone User"))
+        .client(
+            genesys_sim::OAuthClient::authorization_code("lone", "s", "loner")
+                .scope("notifications")
+                .refresh_token("rt-lone"),
+        );
+    let sim = Sim::builder().org(org).start().await.unwrap();
+    let response = token_for(
+        &sim,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "rt-lone"),
+        ],
+        "lone",
+        "s",
+    )
+    .await;
+    let lone = response.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (id, _) = create_channel(&sim, &lone).await;
+    let other = org::DEMO_AGENT_ID;
+    let combined = format!("v2.users.{other}?presence&conversations");
+    let response = subscribe_with(
+        &sim,
+        &lone,
+        &id,
+        Method::PUT,
+        "?ignoreErrors=true",
+        &[&combined],
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["entities"],
+        json!([
+            {"id": combined, "state": "Permitted"},
+            {"id": topic(other, "conversations"), "state": "Rejected",
+             "rejectionReason": "Missing permissions",
+             "missingPermissions": ["conversation:communication:view"]},
+        ])
+    );
+    let channel = sim.channels().into_iter().find(|c| c.id == id).unwrap();
+    assert_eq!(channel.topics, [topic(other, "presence")]);
+}
+
+#[tokio::test]
+async fn the_1000_topic_limit_counts_a_combined_topic_once() {
+    let sim = start().await;
+    let token = service_token(&sim).await;
+    let (id, _) = create_channel(&sim, &token).await;
+    let topics: Vec<String> = (0..=MAX_TOPICS_PER_CHANNEL)
+        .map(|i| format!("v2.users.user-{i}?conversations&presence&routingStatus"))
+        .collect();
+    let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+    let fits = subscribe_with(
         &sim,
         &token,
         &id,
-        &[&format!("v2.users.{me}?presence&routingStatus")],
+        Method::PUT,
+        "",
+        &refs[..MAX_TOPICS_PER_CHANNEL],
     )
     .await;
-    assert_eq!(
-        ids(&body),
-        [topic(me, "presence"), topic(me, "routingStatus")]
-    );
+    assert_eq!(fits.status(), 200, "1 000 entries of three parts each");
+    let over = subscribe_with(&sim, &token, &id, Method::PUT, "", &refs).await;
+    assert_eq!(over.status(), 400);
 }
 
 #[tokio::test]
