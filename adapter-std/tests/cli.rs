@@ -149,6 +149,82 @@ fn an_unknown_environment_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
 }
 
+#[test]
+fn region_names_as_the_gc_cli_writes_them_are_accepted() {
+    for region in [
+        "eu_central_2",
+        "me_central_1",
+        "ap_northeast_3",
+        "EU_WEST_1",
+    ] {
+        let output = genesys_notify(&["watch", "--environment", region, "--user", "u-1"], &[]);
+        let error = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{region}: {error}");
+        assert!(
+            error.contains("GENESYS_CLIENT_ID"),
+            "{region} was read as a region, so only the credentials are missing: {error}"
+        );
+    }
+}
+
+#[test]
+fn a_heartbeat_timeout_of_zero_is_a_usage_error() {
+    let output = genesys_notify(
+        &[
+            "watch",
+            "--environment",
+            "eu-west-1",
+            "--user",
+            "u-1",
+            "--heartbeat-timeout",
+            "0",
+        ],
+        &CLIENT,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("--heartbeat-timeout"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_takes_a_heartbeat_timeout_shorter_than_the_default_and_stays_live() {
+    // As a new user would try it: a server heartbeating every second, a 3 s tolerance.
+    let sim = Sim::builder()
+        .heartbeat_interval(std::time::Duration::from_secs(1))
+        .start()
+        .await
+        .expect("the simulator starts");
+    let base = sim.base_url();
+    let output = genesys_notify_async(
+        &[
+            "watch",
+            "--environment",
+            &base,
+            "--user",
+            DEMO_AGENT_ID,
+            "--heartbeat-timeout",
+            "3",
+            "--json",
+            "--duration",
+            "5",
+        ],
+        &CLIENT,
+    )
+    .await;
+    assert!(output.status.success(), "{output:?}");
+    let lines = json_lines(&output);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "connection" && l["health"] == "live"),
+        "{lines:?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l["kind"] == "diagnosis"),
+        "heartbeats every second never trip a 3 s tolerance: {lines:?}"
+    );
+}
+
 /// A simulator with 300 ms heartbeats, for tests that watch for a few seconds.
 async fn quick_sim() -> Sim {
     Sim::builder()
@@ -288,6 +364,91 @@ async fn doctor_passes_a_working_setup() {
     }
 }
 
+/// A simulator whose one user client grants only the `notifications` scope, in an org that
+/// does or does not enforce scopes; the environment that logs in with it.
+async fn narrow_scopes(enforced: bool) -> (Sim, [(&'static str, &'static str); 3]) {
+    let org = genesys_sim::org::Org::demo()
+        .enforce_scopes(enforced)
+        .client(
+            genesys_sim::OAuthClient::authorization_code("narrow", "narrow-secret", DEMO_AGENT_ID)
+                .scopes(["notifications"])
+                .refresh_token("rt-narrow"),
+        );
+    let sim = Sim::builder()
+        .org(org)
+        .start()
+        .await
+        .expect("the simulator starts");
+    let env = [
+        ("GENESYS_CLIENT_ID", "narrow"),
+        ("GENESYS_CLIENT_SECRET", "narrow-secret"),
+        ("GENESYS_REFRESH_TOKEN", "rt-narrow"),
+    ];
+    (sim, env)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_warns_of_a_missing_scope_naming_the_enforce_scopes_setting() {
+    let (sim, env) = narrow_scopes(false).await;
+    let base = sim.base_url();
+    let args = [
+        "doctor",
+        "--environment",
+        &base,
+        "--user",
+        DEMO_AGENT_ID,
+        "--json",
+    ];
+    let output = genesys_notify_async(&args, &env).await;
+    let lines = json_lines(&output);
+    assert!(output.status.success(), "{lines:#?}");
+    let scopes = lines
+        .iter()
+        .find(|l| l["check"] == "scopes")
+        .expect("a scopes finding");
+    assert_eq!(scopes["status"], "warning", "{scopes}");
+    assert!(
+        scopes["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Enforce Scopes") && m.contains("users:readonly")),
+        "{scopes}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["check"] == "agent read" && l["status"] == "ok"),
+        "{lines:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_blocks_on_a_missing_scope_only_when_a_call_fails_for_it() {
+    let (sim, env) = narrow_scopes(true).await;
+    let base = sim.base_url();
+    let args = [
+        "doctor",
+        "--environment",
+        &base,
+        "--user",
+        DEMO_AGENT_ID,
+        "--json",
+    ];
+    let output = genesys_notify_async(&args, &env).await;
+    let lines = json_lines(&output);
+    assert_eq!(output.status.code(), Some(1), "{lines:#?}");
+    let read = lines
+        .iter()
+        .find(|l| l["check"] == "agent read")
+        .expect("an agent read finding");
+    assert_eq!(read["status"], "fail", "{read}");
+    assert!(
+        read["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("enforces scopes")),
+        "{read}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_names_a_topic_genesys_does_not_have_and_exits_one() {
     let sim = Sim::builder().start().await.expect("the simulator starts");
@@ -349,6 +510,10 @@ fn topics_packs_an_agents_topics_into_one_combined_topic() {
         "v2.users.u-1?conversations&presence&routingStatus"
     );
     assert_eq!(report["subscriptions"], 3);
+    assert_eq!(
+        report["entries"], 1,
+        "one combined topic is one subscription entry"
+    );
     assert_eq!(report["within_budget"], true);
 }
 

@@ -200,6 +200,7 @@ pub async fn run(args: DoctorArgs) -> Exit {
         return report.exit();
     }
     rest.check_available_topics(&topics, &mut report).await;
+    rest.check_agent_reads(&args.users, &mut report).await;
     rest.check_channel_budget(&mut report).await;
     let Some((channel_id, connect_uri)) = rest.create_channel(&mut report).await else {
         return report.exit();
@@ -400,8 +401,11 @@ impl Rest<'_> {
             *op != Operation::GetConversations
                 || self.doctor.ctx.token != TokenSource::ClientCredentials
         });
+        // Genesys enforces scopes only where the organisation turned on "Enforce Scopes" (off by
+        // default): a missing scope is worth knowing, not a blocking cause. If it does block, the
+        // REST call that needs it fails below with a 403 and that finding says so.
         match scope::check(&granted, operations) {
-            check @ ScopeCheck::Missing(_) => report.finding("scopes", Verdict::Fail, check),
+            check @ ScopeCheck::Missing(_) => report.finding("scopes", Verdict::Warning, check),
             check => report.finding("scopes", Verdict::Ok, check),
         }
         true
@@ -471,6 +475,28 @@ impl Rest<'_> {
                         ),
                     ),
                 }
+            }
+        }
+    }
+
+    /// The read the client makes of each agent after every (re)connect: the user with its
+    /// presence and routing status. This is where a scope the organisation enforces, or a role
+    /// that does not reach the agent's division, shows up as a real refusal.
+    async fn check_agent_reads(&self, users: &[String], report: &mut Report) {
+        let http = self.doctor.http;
+        for user in users.iter().filter(|u| agent_topics(u).is_ok()) {
+            let reply = self
+                .call(Operation::GetUser, |buf| {
+                    request::get_user(buf, user).map(|r| http.prepare(&r))
+                })
+                .await;
+            match reply {
+                Ok(_) => report.finding(
+                    "agent read",
+                    Verdict::Ok,
+                    format_args!("{user}'s presence and routing status can be read (the resync after every reconnect)"),
+                ),
+                Err(diagnosis) => report.diagnosis("agent read", Verdict::Fail, &diagnosis),
             }
         }
     }

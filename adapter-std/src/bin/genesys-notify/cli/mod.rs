@@ -123,10 +123,11 @@ pub struct WatchArgs {
     #[arg(long, value_name = "SECS")]
     pub duration: Option<u64>,
 
-    /// Check the connection (ping, then reconnect if unanswered) when the server has been
-    /// silent this long (heartbeats arrive about every 30 s). Default: two and a half
-    /// heartbeat intervals.
-    #[arg(long, value_name = "SECS")]
+    /// Check the connection (ping, then reconnect if no pong comes within 10 s) when the
+    /// server has been silent this long; any value of 1 s or more is yours to choose (heartbeats
+    /// arrive about every 30 s, so a shorter value pings between them). Default: 75 s, two
+    /// and a half heartbeat intervals.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub heartbeat_timeout: Option<u64>,
 }
 

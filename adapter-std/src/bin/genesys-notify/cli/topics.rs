@@ -58,6 +58,7 @@ pub fn run(args: TopicsArgs) -> Exit {
             "topics": checked.iter().map(describe_json).collect::<Vec<Value>>(),
             "packed": packed.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
             "subscriptions": subscriptions,
+            "entries": packed.len(),
             "budget": MAX_TOPICS_PER_CHANNEL,
             "within_budget": budget.is_ok() && pack.is_ok(),
         });
@@ -76,7 +77,9 @@ pub fn run(args: TopicsArgs) -> Exit {
         }
         println!();
         println!(
-            "packed into {} topic(s), {subscriptions} subscription(s) of the {MAX_TOPICS_PER_CHANNEL} a channel holds:",
+            "packed into {} topic(s), {subscriptions} subscription(s) of the {MAX_TOPICS_PER_CHANNEL} a channel holds \
+             (counting each part, the conservative rule; Genesys very likely counts the {} entries):",
+            packed.len(),
             packed.len()
         );
         for t in packed.iter() {
