@@ -52,9 +52,9 @@ pub const MAX_EXTRA_TOPICS: usize = 4;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum TokenKind {
-    /// A user's token (authorization code with or without PKCE, SAML2 bearer, password; the implicit grant is retired by March 2027): the user is the session's
-    /// first agent, and the resync also reads that user's active conversations
-    /// (`GET /api/v2/conversations`).
+    /// A user's token (authorization code with or without PKCE, SAML2 bearer, password; the
+    /// implicit grant is retired by March 2027): the user is the session's first agent, and the
+    /// resync also reads that user's active conversations (`GET /api/v2/conversations`).
     User,
     /// A client-credentials token: no user, so the resync reads user records only.
     ClientCredentials,
