@@ -41,8 +41,9 @@ fn edge_method(method: Method) -> EdgeMethod {
     }
 }
 
-/// One request, borrowed from the caller.
-#[derive(Debug, Clone, Copy)]
+/// One request, borrowed from the caller. `Debug` prints the body's length, never the body (a
+/// refresh-token form carries the refresh token).
+#[derive(Clone, Copy)]
 pub struct Request<'a> {
     /// The method.
     pub method: Method,
@@ -58,7 +59,8 @@ pub struct Request<'a> {
 }
 
 /// A response whose body was read whole into the caller's buffer.
-#[derive(Debug)]
+///
+/// `Debug` prints the body's length, never the body: a token-endpoint reply carries a token.
 pub struct Response<'b> {
     /// The status code.
     pub status: u16,
@@ -68,6 +70,33 @@ pub struct Response<'b> {
     pub body: &'b [u8],
     /// The connection may carry another request.
     pub reusable: bool,
+}
+
+impl fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("host", &self.host)
+            .field("path_and_query", &self.path_and_query)
+            .field("authorization", &self.authorization)
+            .field("body_len", &self.body.map(|(body, _)| body.len()))
+            .field(
+                "content_type",
+                &self.body.map(|(_, content_type)| content_type),
+            )
+            .finish()
+    }
+}
+
+impl fmt::Debug for Response<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("retry_after", &self.retry_after)
+            .field("body_len", &self.body.len())
+            .field("reusable", &self.reusable)
+            .finish()
+    }
 }
 
 /// An exchange failed.
@@ -291,5 +320,38 @@ mod tests {
             body: None,
         };
         assert!(!format!("{request:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn bodies_never_show_in_debug_output() {
+        extern crate std;
+        use std::format;
+        let form = b"grant_type=refresh_token&refresh_token=rt-s3cr3t";
+        let request = Request {
+            method: Method::Post,
+            host: "login.example",
+            path_and_query: "/oauth/token",
+            authorization: None,
+            body: Some((form, "application/x-www-form-urlencoded")),
+        };
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(
+            shown.contains(&format!("body_len: Some({})", form.len())),
+            "{shown}"
+        );
+        let reply = br#"{"access_token":"at-s3cr3t","expires_in":86400}"#;
+        let response = Response {
+            status: 200,
+            retry_after: None,
+            body: reply,
+            reusable: true,
+        };
+        let shown = format!("{response:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(
+            shown.contains(&format!("body_len: {}", reply.len())),
+            "{shown}"
+        );
     }
 }

@@ -19,6 +19,7 @@ use futures::Stream;
 use genesys_notify_core::backoff::Backoff;
 use genesys_notify_core::diagnosis::Transport;
 use genesys_notify_core::request::Auth;
+use genesys_notify_core::secret::ShortChannelId;
 use genesys_notify_core::session::{
     Config, ConfigError, ConnectionInfo, Inbound, Notice, RequestId, Session, SessionEvent,
     SocketId, TokenFailure, Transmit,
@@ -398,7 +399,9 @@ impl Runner {
                         });
                     }
                     Transmit::Connect { socket, uri } => {
-                        info!(%socket, uri, "connecting the notification socket");
+                        // The channel id in the URI is a capability: only a shortened form is logged.
+                        let channel = ShortChannelId(uri.rsplit('/').next().unwrap_or_default());
+                        info!(%socket, %channel, "connecting the notification socket");
                         let handle = socket::spawn(
                             socket,
                             uri.to_owned(),

@@ -65,7 +65,9 @@ pub struct HttpRequest {
 }
 
 /// The parts of a response the core reads.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` prints the body's length, never the body: a token-endpoint reply carries a token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The HTTP status code.
     pub status: u16,
@@ -348,6 +350,17 @@ impl HttpRequest {
     }
 }
 
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("retry_after", &self.retry_after)
+            .field("correlation_id", &self.correlation_id)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
 impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpRequest")
@@ -365,6 +378,23 @@ mod tests {
     use super::*;
     use genesys_notify_core::request;
     use genesys_notify_core::secret::Secret;
+
+    #[test]
+    fn a_response_debug_shows_the_body_length_not_the_token() {
+        let body = br#"{"access_token":"at-s3cr3t","expires_in":86400}"#.to_vec();
+        let response = HttpResponse {
+            status: 200,
+            retry_after: None,
+            correlation_id: None,
+            body: body.clone(),
+        };
+        let shown = format!("{response:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(
+            shown.contains(&format!("body_len: {}", body.len())),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn a_core_request_becomes_a_url_on_the_environment_origin() {

@@ -5,11 +5,14 @@
 //! typed, borrowed [`Event`] on demand: typed where the core knows the topic, raw JSON otherwise
 //! ([`Event::Other`] carries the body as text).
 
+use std::fmt;
+
 use bytes::Bytes;
 use genesys_notify_core::agent::Activity;
 use genesys_notify_core::diagnosis::Diagnosis;
 use genesys_notify_core::event::{self, Event, EventError};
 use genesys_notify_core::light::Health;
+use genesys_notify_core::secret::ShortChannelId;
 use genesys_notify_core::session::{Notice, StopReason};
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
@@ -95,7 +98,10 @@ pub struct AgentUpdate {
 }
 
 /// The connection's state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` shows the channel id shortened ([`ShortChannelId`]): the id opens the channel's
+/// socket without a token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectionUpdate {
     /// What the light shows about the connection itself.
     pub health: Health,
@@ -111,6 +117,20 @@ pub struct ConnectionUpdate {
     pub reconnects: u32,
     /// What happened on the socket, when this update was caused by it.
     pub notice: Option<Notice>,
+}
+
+impl fmt::Debug for ConnectionUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionUpdate")
+            .field("health", &self.health)
+            .field("channel_id", &ShortChannelId(&self.channel_id))
+            .field("live", &self.live)
+            .field("expires_at", &self.expires_at)
+            .field("last_heartbeat", &self.last_heartbeat)
+            .field("reconnects", &self.reconnects)
+            .field("notice", &self.notice)
+            .finish()
+    }
 }
 
 impl Item {
@@ -141,7 +161,8 @@ impl Item {
                 let mut line = json!({
                     "kind": "connection",
                     "health": c.health.as_str(),
-                    "channel": (!c.channel_id.is_empty()).then_some(&c.channel_id),
+                    "channel": (!c.channel_id.is_empty())
+                        .then(|| ShortChannelId(&c.channel_id).to_string()),
                     "live": c.live,
                     "reconnects": c.reconnects,
                     "expires_in_secs": c.expires_at.map(|at| at.saturating_duration_since(now).as_secs()),
@@ -178,6 +199,24 @@ impl Item {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_line_and_its_debug_show_the_channel_id_shortened() {
+        let id = "streaming-0-aa5h48uk0srhpugh2994klj918";
+        let update = ConnectionUpdate {
+            health: Health::Live,
+            channel_id: id.to_owned(),
+            live: true,
+            expires_at: None,
+            last_heartbeat: None,
+            reconnects: 0,
+            notice: None,
+        };
+        let line = Item::Connection(update.clone()).to_json_line();
+        assert_eq!(line["channel"], "streaming-0-aa5h48…");
+        assert!(!format!("{update:?}").contains(id));
+        assert!(!line.to_string().contains(id));
+    }
 
     #[test]
     fn an_event_line_names_its_topic_and_kind() {

@@ -50,8 +50,7 @@ pub struct Token {
     pub expires_in: Option<Duration>,
 }
 
-/// Why no token was obtained.
-#[derive(Debug)]
+/// Why no token was obtained. `Debug` prints a refusal's body length, not the body.
 #[non_exhaustive]
 pub enum TokenFetchError {
     /// The token endpoint refused (`status` ≥ 400), with its `{"error","description"}` body.
@@ -72,6 +71,26 @@ pub enum TokenFetchError {
     /// The credentials are too long for the request buffer (`needed` bytes): they are not
     /// Genesys credentials; check the environment variables.
     Encoding(genesys_notify_core::BufferTooSmall),
+}
+
+impl fmt::Debug for TokenFetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenFetchError::Rejected {
+                status,
+                body,
+                retry_after,
+            } => f
+                .debug_struct("Rejected")
+                .field("status", status)
+                .field("body_len", &body.len())
+                .field("retry_after", retry_after)
+                .finish(),
+            TokenFetchError::Malformed(e) => f.debug_tuple("Malformed").field(e).finish(),
+            TokenFetchError::Transport(e) => f.debug_tuple("Transport").field(e).finish(),
+            TokenFetchError::Encoding(e) => f.debug_tuple("Encoding").field(e).finish(),
+        }
+    }
 }
 
 impl fmt::Display for TokenFetchError {

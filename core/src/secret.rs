@@ -87,13 +87,72 @@ impl<T: AsRef<str>> defmt::Format for Secret<T> {
     }
 }
 
+/// How many characters of a channel id's random part [`ShortChannelId`] shows: enough to tell
+/// two channels apart in a log (26 base-32 characters follow `streaming-N-`, so 6 of them shown
+/// leave 20, about 100 bits, unknown), far too few to open the channel's socket.
+pub const SHORT_ID_CHARS: usize = 6;
+
+/// A channel id shortened for people and logs: `streaming-2-aa5h48…`.
+///
+/// The channel id is a capability: whoever has it can open the channel's socket and read every
+/// event on it, with no token at all. So the id (and the `connectUri` that carries it) is never
+/// printed whole by this project's drivers and commands; this is what they print instead.
+///
+/// ```
+/// use genesys_notify_core::secret::ShortChannelId;
+///
+/// let id = ShortChannelId("streaming-2-aa5h48uk0srhpugh2994klj918");
+/// assert_eq!(id.to_string(), "streaming-2-aa5h48…");
+/// assert_eq!(ShortChannelId("abc").to_string(), "…");
+/// ```
+#[derive(Clone, Copy)]
+pub struct ShortChannelId<'a>(pub &'a str);
+
+impl ShortChannelId<'_> {
+    /// The printable prefix: up to the last `-`, then [`SHORT_ID_CHARS`] characters of the
+    /// random part when it has more than twice that many (else none of it).
+    fn shown(&self) -> &str {
+        let id = self.0;
+        let head = id.rfind('-').map_or(0, |i| i + 1);
+        let random = id.get(head..).unwrap_or_default();
+        let keep = if random.chars().count() > 2 * SHORT_ID_CHARS {
+            random
+                .char_indices()
+                .nth(SHORT_ID_CHARS)
+                .map_or(0, |(i, _)| i)
+        } else {
+            0
+        };
+        id.get(..head + keep).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for ShortChannelId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}…", self.shown())
+    }
+}
+
+impl fmt::Debug for ShortChannelId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for ShortChannelId<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=str}…", self.shown())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
 
     use super::*;
     use std::format;
-    use std::string::String;
+    use std::string::{String, ToString};
 
     const TOKEN: &str = "eyJ-very-secret-token-value";
 
@@ -105,6 +164,20 @@ mod tests {
     struct Credentials {
         client_id: &'static str,
         client_secret: Secret<&'static str>,
+    }
+
+    #[test]
+    fn a_short_channel_id_never_shows_enough_to_open_the_socket() {
+        let id = "streaming-2-aa5h48uk0srhpugh2994klj918";
+        let short = format!("{}", ShortChannelId(id));
+        assert_eq!(short, "streaming-2-aa5h48…");
+        assert_eq!(format!("{:?}", ShortChannelId(id)), short);
+        assert_eq!(
+            ShortChannelId("streaming-0-chan1").to_string(),
+            "streaming-0-…"
+        );
+        assert_eq!(ShortChannelId("").to_string(), "…");
+        assert_eq!(ShortChannelId("ééééééééééééééééé").to_string(), "éééééé…");
     }
 
     #[test]

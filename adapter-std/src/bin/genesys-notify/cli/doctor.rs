@@ -19,6 +19,7 @@ use genesys_notify::core::request::{
     self, Channel, ChannelList, ChannelsOf, Operation, SubscriptionResults, TokenInfo,
 };
 use genesys_notify::core::scope::{self, Granted, ScopeCheck};
+use genesys_notify::core::secret::ShortChannelId;
 use genesys_notify::core::topic::{self, MAX_TOPICS_PER_CHANNEL, Topic};
 use genesys_notify::core::{BufferTooSmall, request::AvailableTopics};
 use genesys_notify::http::{HttpClient, HttpRequest, HttpResponse, bearer};
@@ -567,14 +568,17 @@ impl Rest<'_> {
             report.finding(
                 "channel",
                 Verdict::Fail,
-                format_args!("connectUri {uri}: {e}"),
+                format_args!("the channel's connectUri: {e}"),
             );
             return None;
         }
         report.finding(
             "channel",
             Verdict::Ok,
-            format_args!("created channel {} ({uri})", channel.id),
+            format_args!(
+                "created channel {} (its id opens the socket without a token, so it is shown shortened)",
+                ShortChannelId(&channel.id.to_string())
+            ),
         );
         Some((channel.id.to_string(), uri))
     }

@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use genesys_notify::core::agent::Activity;
 use genesys_notify::core::light::{Health, Theme};
+use genesys_notify::core::secret::ShortChannelId;
 use genesys_notify::terminal::TerminalLight;
 use genesys_notify::{ConnectionUpdate, Item};
 
@@ -128,7 +129,7 @@ impl View {
         if let Some(c) = &self.connection {
             let now = tokio::time::Instant::now();
             if !c.channel_id.is_empty() {
-                parts.push(format!("channel {}", c.channel_id));
+                parts.push(format!("channel {}", ShortChannelId(&c.channel_id)));
             }
             if let Some(at) = c.expires_at {
                 parts.push(format!(
@@ -172,7 +173,7 @@ fn text_line(item: &Item) -> Option<String> {
                 if c.channel_id.is_empty() {
                     String::new()
                 } else {
-                    format!(" channel {}", c.channel_id)
+                    format!(" channel {}", ShortChannelId(&c.channel_id))
                 }
             ),
         },
