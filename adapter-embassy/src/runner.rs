@@ -116,6 +116,12 @@ const TLS_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(15
 /// One REST exchange or WebSocket upgrade, after the connection is up.
 const EXCHANGE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(15);
 
+/// How long one WebSocket frame (text, pong, close) may take to leave. A server that stops
+/// reading fills the TCP window and the write waits; while it waits the socket's reads wait too,
+/// so without this bound one stalled peer would wedge the slot. Frames are small: ten seconds
+/// means the peer is gone, and the socket is closed as a timeout (the session reconnects).
+const WRITE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(10);
+
 /// How long a socket waits for a connection: a REST call gives its one back within its connect,
 /// TLS and exchange timeouts.
 const LEASE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(45);
@@ -1054,12 +1060,15 @@ where
                 match select(&mut read, slot.commands.receive()).await {
                     Either::First(outcome) => break outcome,
                     Either::Second(SlotCommand::Send(to, text)) if to == socket => {
-                        if ws::send_text(writer, &mut rng, &text).await.is_err() {
-                            return CloseInfo::Transport(Transport::Closed);
+                        let frame = Frame::Text(&text);
+                        if let Err(transport) =
+                            send_frame(writer, &mut rng, frame, WRITE_TIMEOUT).await
+                        {
+                            return CloseInfo::Transport(transport);
                         }
                     }
                     Either::Second(SlotCommand::Close(to)) if to == socket => {
-                        let _ = ws::send_close(writer, &mut rng, ws::CLOSE_NORMAL).await;
+                        let _ = send_frame(writer, &mut rng, Frame::Close, WRITE_TIMEOUT).await;
                         return CloseInfo::Peer { code: None };
                     }
                     Either::Second(_) => {}
@@ -1080,7 +1089,7 @@ where
                 }
                 Ok(Message::Close { code }) => {
                     drop(session);
-                    let _ = ws::send_close(writer, &mut rng, ws::CLOSE_NORMAL).await;
+                    let _ = send_frame(writer, &mut rng, Frame::Close, WRITE_TIMEOUT).await;
                     return CloseInfo::Peer { code };
                 }
                 Ok(Message::Binary(_) | Message::Pong) => continue,
@@ -1089,9 +1098,101 @@ where
         }
         shared.wake.signal(());
         if let Some(payload) = pong
-            && ws::send_pong(writer, &mut rng, &payload).await.is_err()
+            && let Err(transport) =
+                send_frame(writer, &mut rng, Frame::Pong(&payload), WRITE_TIMEOUT).await
         {
-            return CloseInfo::Transport(Transport::Closed);
+            return CloseInfo::Transport(transport);
         }
+    }
+}
+
+/// A frame the pump writes.
+enum Frame<'a> {
+    Text(&'a [u8]),
+    Pong(&'a [u8]),
+    Close,
+}
+
+/// Writes one frame, bounded by `limit` (the pump passes [`WRITE_TIMEOUT`]): a failed write is
+/// a closed connection, one that does not finish in time a timeout.
+async fn send_frame<W: Write, R: RngCore>(
+    writer: &mut W,
+    rng: &mut R,
+    frame: Frame<'_>,
+    limit: embassy_time::Duration,
+) -> Result<(), Transport> {
+    let write = async {
+        match frame {
+            Frame::Text(text) => ws::send_text(writer, rng, text).await,
+            Frame::Pong(payload) => ws::send_pong(writer, rng, payload).await,
+            Frame::Close => ws::send_close(writer, rng, ws::CLOSE_NORMAL).await,
+        }
+    };
+    match with_timeout(limit, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Transport::Closed),
+        Err(_) => Err(Transport::Timeout),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A peer that stopped reading: its TCP window is full, so every write waits forever.
+    struct Stalled;
+
+    impl embedded_io_async::ErrorType for Stalled {
+        type Error = embedded_io_async::ErrorKind;
+    }
+
+    impl Write for Stalled {
+        async fn write(&mut self, _: &[u8]) -> Result<usize, Self::Error> {
+            core::future::pending().await
+        }
+
+        async fn flush(&mut self) -> Result<(), Self::Error> {
+            core::future::pending().await
+        }
+    }
+
+    /// A peer that is gone: every write fails.
+    struct Broken;
+
+    impl embedded_io_async::ErrorType for Broken {
+        type Error = embedded_io_async::ErrorKind;
+    }
+
+    impl Write for Broken {
+        async fn write(&mut self, _: &[u8]) -> Result<usize, Self::Error> {
+            Err(embedded_io_async::ErrorKind::ConnectionReset)
+        }
+
+        async fn flush(&mut self) -> Result<(), Self::Error> {
+            Err(embedded_io_async::ErrorKind::ConnectionReset)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_frame_to_a_peer_that_stopped_reading_ends_in_a_timeout() {
+        let limit = embassy_time::Duration::from_millis(50);
+        let mut rng = rand_core::OsRng;
+        for frame in [Frame::Text(b"{}"), Frame::Pong(b"p"), Frame::Close] {
+            let sent = send_frame(&mut Stalled, &mut rng, frame, limit).await;
+            assert_eq!(sent, Err(Transport::Timeout));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_frame_to_a_peer_that_is_gone_is_a_closed_connection() {
+        let limit = embassy_time::Duration::from_secs(5);
+        let sent = send_frame(
+            &mut Broken,
+            &mut rand_core::OsRng,
+            Frame::Text(b"{}"),
+            limit,
+        )
+        .await;
+        assert_eq!(sent, Err(Transport::Closed));
     }
 }

@@ -79,6 +79,11 @@ enum Outgoing {
 /// How long closing a socket may take: a stalled peer must not hold the task forever.
 const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// How long one outgoing frame may take to leave: a peer that stops reading fills the TCP
+/// window, the write waits, and without this bound the task (and the reads it serves) would
+/// wait with it. Frames are small (subscribe, ping), so ten seconds means a dead peer.
+pub(crate) const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The runner's end of one socket task. Dropping it ends the task at once; [`close`] ends it
 /// with a close frame and a `Closed` event.
 ///
@@ -127,11 +132,22 @@ pub(crate) fn spawn<K: Copy + Send + 'static>(
     tls: Arc<rustls::ClientConfig>,
     events: mpsc::Sender<SocketEvent<K>>,
 ) -> SocketHandle {
+    spawn_with(id, uri, tls, events, WRITE_TIMEOUT)
+}
+
+/// [`spawn`] with a chosen write timeout (tests use a short one).
+fn spawn_with<K: Copy + Send + 'static>(
+    id: K,
+    uri: String,
+    tls: Arc<rustls::ClientConfig>,
+    events: mpsc::Sender<SocketEvent<K>>,
+    write_timeout: std::time::Duration,
+) -> SocketHandle {
     let (outgoing, queue) = mpsc::channel(OUTGOING_QUEUE);
     let stop = Arc::new(Notify::new());
     let stopped = Arc::clone(&stop);
     let task = tokio::spawn(async move {
-        let closed = run(id, &uri, tls, &events, queue, &stopped).await;
+        let closed = run(id, &uri, tls, &events, queue, &stopped, write_timeout).await;
         // The runner may have dropped its receiver while shutting down; nothing to tell then.
         let _ = events.send(SocketEvent::Closed(id, closed)).await;
     });
@@ -149,6 +165,7 @@ async fn run<K: Copy>(
     events: &mpsc::Sender<SocketEvent<K>>,
     mut queue: mpsc::Receiver<Outgoing>,
     stop: &Notify,
+    write_timeout: std::time::Duration,
 ) -> Closed {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_WIRE_MESSAGE_LEN))
@@ -175,8 +192,18 @@ async fn run<K: Copy>(
         tokio::select! {
             outgoing = queue.recv() => match outgoing {
                 Some(Outgoing::Text(text)) => {
-                    if let Err(e) = socket.send(Message::text(text)).await {
-                        return failed(&e);
+                    match tokio::time::timeout(write_timeout, socket.send(Message::text(text))).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => return failed(&e),
+                        Err(_) => {
+                            return Closed {
+                                info: CloseInfo::Transport(Transport::Timeout),
+                                detail: format!(
+                                    "a frame could not be written within {} ms: the server stopped reading",
+                                    write_timeout.as_millis()
+                                ),
+                            };
+                        }
                     }
                 }
                 Some(Outgoing::Close) | None => {
@@ -273,5 +300,63 @@ fn describe(e: &tungstenite::Error) -> String {
         ),
         tungstenite::Error::Capacity(e) => format!("a frame exceeded the size limit ({e})"),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A server that completes the WebSocket handshake and then never reads again, with a
+    /// small receive buffer so the client's writes back up at once.
+    async fn deaf_server() -> (u16, tokio::sync::oneshot::Sender<()>) {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket.set_recv_buffer_size(4096).expect("a small buffer");
+        socket.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+        let port = socket.local_addr().unwrap().port();
+        let listener = socket.listen(1).expect("listen");
+        let (done, finished) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.expect("accept");
+            let ws = tokio_tungstenite::accept_async(tcp).await.expect("upgrade");
+            // Hold the connection open, unread, until the test is over.
+            let _ = finished.await;
+            drop(ws);
+        });
+        (port, done)
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_stops_reading_ends_the_socket_after_the_write_timeout() {
+        let (port, _hold) = deaf_server().await;
+        let (events_tx, mut events) = mpsc::channel(INBOUND_QUEUE);
+        let tls = crate::tls::client_config().expect("tls");
+        let handle = spawn_with(
+            7u8,
+            format!("ws://127.0.0.1:{port}/"),
+            tls,
+            events_tx,
+            Duration::from_millis(300),
+        );
+        assert!(matches!(events.recv().await, Some(SocketEvent::Open(7))));
+        // Far more than the kernel buffers hold: the writer must block and then give up.
+        let frame = "x".repeat(1 << 20);
+        for _ in 0..OUTGOING_QUEUE {
+            if !handle.send(frame.clone()) {
+                break;
+            }
+        }
+        match events.recv().await {
+            Some(SocketEvent::Closed(7, closed)) => {
+                assert_eq!(closed.info, CloseInfo::Transport(Transport::Timeout));
+                assert!(
+                    closed.detail.contains("stopped reading"),
+                    "the detail says why: {}",
+                    closed.detail
+                );
+            }
+            other => panic!("expected the socket to close on the write timeout, got {other:?}"),
+        }
     }
 }
