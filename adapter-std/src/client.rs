@@ -31,6 +31,7 @@ use tracing::{Instrument, debug, info, trace, warn};
 
 use crate::http::{HttpClient, HttpClientError, HttpResponse, TransportError, bearer};
 use crate::item::{AgentUpdate, ConnectionUpdate, Item, Notification};
+use crate::proxy::{Proxy, ProxyError};
 use crate::socket::{self, SocketEvent, SocketHandle};
 use crate::token::{Token, TokenFetchError, TokenProvider};
 use crate::{Environment, SecretString, tls};
@@ -88,6 +89,15 @@ pub struct ClientBuilder {
     backoff: Option<(Duration, Duration)>,
     item_capacity: usize,
     tls: Option<Arc<rustls::ClientConfig>>,
+    proxy: ProxySetting,
+}
+
+/// Where the socket's proxy comes from.
+enum ProxySetting {
+    /// `HTTPS_PROXY`/`NO_PROXY`, read at start (as reqwest reads them for REST).
+    FromEnv,
+    /// This one, or none.
+    Given(Option<Proxy>),
 }
 
 /// Why a client could not start. Each is a configuration mistake: fix it and start again.
@@ -107,6 +117,8 @@ pub enum StartError {
     Http(HttpClientError),
     /// TLS could not be set up.
     Tls(tls::TlsConfigError),
+    /// `HTTPS_PROXY` names a proxy the socket cannot use.
+    Proxy(ProxyError),
 }
 
 impl std::fmt::Display for StartError {
@@ -123,6 +135,7 @@ impl std::fmt::Display for StartError {
             ),
             StartError::Http(e) => e.fmt(f),
             StartError::Tls(e) => e.fmt(f),
+            StartError::Proxy(e) => e.fmt(f),
         }
     }
 }
@@ -145,6 +158,7 @@ impl ClientBuilder {
             backoff: None,
             item_capacity: DEFAULT_ITEM_CAPACITY,
             tls: None,
+            proxy: ProxySetting::FromEnv,
         }
     }
 
@@ -217,6 +231,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends the notification socket through `proxy` (or straight, with `None`) instead of the
+    /// proxy `HTTPS_PROXY` and `NO_PROXY` name. REST calls follow those variables regardless
+    /// (reqwest reads them).
+    pub fn socket_proxy(mut self, proxy: Option<Proxy>) -> Self {
+        self.proxy = ProxySetting::Given(proxy);
+        self
+    }
+
     /// Validates the configuration and starts the client in a task of the current tokio
     /// runtime. Items arrive on the returned stream; dropping it stops the client.
     pub fn start(self) -> Result<Notifications, StartError> {
@@ -256,6 +278,15 @@ impl ClientBuilder {
             Some(tls) => tls,
             None => tls::client_config().map_err(StartError::Tls)?,
         };
+        let proxy = match self.proxy {
+            ProxySetting::FromEnv => Proxy::from_env().transpose().map_err(StartError::Proxy)?,
+            ProxySetting::Given(proxy) => proxy,
+        };
+        let dial = socket::Dial {
+            tls: Arc::clone(&tls),
+            proxy: proxy.map(Arc::new),
+            write_timeout: socket::WRITE_TIMEOUT,
+        };
         let http = HttpClient::with_tls(self.environment, &tls).map_err(StartError::Http)?;
         let (items, receiver) = mpsc::channel(self.item_capacity);
         let runner = Runner {
@@ -263,7 +294,7 @@ impl ClientBuilder {
             agents: self.agents,
             provider: Arc::from(provider),
             http,
-            tls,
+            dial,
             items,
             origin: tokio::time::Instant::now(),
             bearer: None,
@@ -315,7 +346,7 @@ struct Runner {
     agents: Vec<String>,
     provider: Arc<dyn TokenProvider>,
     http: HttpClient,
-    tls: Arc<rustls::ClientConfig>,
+    dial: socket::Dial,
     items: mpsc::Sender<Item>,
     origin: tokio::time::Instant,
     /// `Bearer <token>`: the only place the token is kept, and the only place it goes.
@@ -405,7 +436,7 @@ impl Runner {
                         let handle = socket::spawn(
                             socket,
                             uri.to_owned(),
-                            Arc::clone(&self.tls),
+                            self.dial.clone(),
                             socket_events.clone(),
                         );
                         self.sockets.insert(socket, handle);

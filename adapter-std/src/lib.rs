@@ -79,6 +79,7 @@ mod client;
 pub mod http;
 mod item;
 pub mod output;
+pub mod proxy;
 mod socket;
 pub mod terminal;
 pub mod tls;

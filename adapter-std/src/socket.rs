@@ -26,7 +26,8 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Bytes, Message};
-use tokio_tungstenite::{Connector, connect_async_tls_with_config};
+
+use crate::proxy::{self, Proxy};
 
 /// The longest message tungstenite will assemble; a longer one fails the socket.
 ///
@@ -123,31 +124,29 @@ impl Drop for SocketHandle {
     }
 }
 
+/// How socket tasks reach the server: the same for every socket of a client.
+#[derive(Clone)]
+pub(crate) struct Dial {
+    /// Used for `wss://`; `ws://` (a loopback simulator, checked by the core) is plain.
+    pub tls: Arc<rustls::ClientConfig>,
+    /// The `HTTPS_PROXY` tunnel for `wss://`, if one is set.
+    pub proxy: Option<Arc<Proxy>>,
+    /// [`WRITE_TIMEOUT`] (tests use a shorter one).
+    pub write_timeout: std::time::Duration,
+}
+
 /// Starts a task that connects to `uri` and reports to `events` under `id`.
-///
-/// `tls` is used for `wss://`; `ws://` (a loopback simulator, checked by the core) is plain.
 pub(crate) fn spawn<K: Copy + Send + 'static>(
     id: K,
     uri: String,
-    tls: Arc<rustls::ClientConfig>,
+    dial: Dial,
     events: mpsc::Sender<SocketEvent<K>>,
-) -> SocketHandle {
-    spawn_with(id, uri, tls, events, WRITE_TIMEOUT)
-}
-
-/// [`spawn`] with a chosen write timeout (tests use a short one).
-fn spawn_with<K: Copy + Send + 'static>(
-    id: K,
-    uri: String,
-    tls: Arc<rustls::ClientConfig>,
-    events: mpsc::Sender<SocketEvent<K>>,
-    write_timeout: std::time::Duration,
 ) -> SocketHandle {
     let (outgoing, queue) = mpsc::channel(OUTGOING_QUEUE);
     let stop = Arc::new(Notify::new());
     let stopped = Arc::clone(&stop);
     let task = tokio::spawn(async move {
-        let closed = run(id, &uri, tls, &events, queue, &stopped, write_timeout).await;
+        let closed = run(id, &uri, dial, &events, queue, &stopped).await;
         // The runner may have dropped its receiver while shutting down; nothing to tell then.
         let _ = events.send(SocketEvent::Closed(id, closed)).await;
     });
@@ -161,17 +160,16 @@ fn spawn_with<K: Copy + Send + 'static>(
 async fn run<K: Copy>(
     id: K,
     uri: &str,
-    tls: Arc<rustls::ClientConfig>,
+    dial: Dial,
     events: &mpsc::Sender<SocketEvent<K>>,
     mut queue: mpsc::Receiver<Outgoing>,
     stop: &Notify,
-    write_timeout: std::time::Duration,
 ) -> Closed {
+    let write_timeout = dial.write_timeout;
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_WIRE_MESSAGE_LEN))
         .max_frame_size(Some(MAX_WIRE_MESSAGE_LEN));
-    let connect =
-        connect_async_tls_with_config(uri, Some(config), true, Some(Connector::Rustls(tls)));
+    let connect = proxy::connect_websocket(uri, Some(config), dial.tls, dial.proxy.as_deref());
     let mut socket = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
         Ok(Ok((socket, _response))) => socket,
         Ok(Err(e)) => return failed(&e),
@@ -332,13 +330,12 @@ mod tests {
         let (port, _hold) = deaf_server().await;
         let (events_tx, mut events) = mpsc::channel(INBOUND_QUEUE);
         let tls = crate::tls::client_config().expect("tls");
-        let handle = spawn_with(
-            7u8,
-            format!("ws://127.0.0.1:{port}/"),
+        let dial = Dial {
             tls,
-            events_tx,
-            Duration::from_millis(300),
-        );
+            proxy: None,
+            write_timeout: Duration::from_millis(300),
+        };
+        let handle = spawn(7u8, format!("ws://127.0.0.1:{port}/"), dial, events_tx);
         assert!(matches!(events.recv().await, Some(SocketEvent::Open(7))));
         // Far more than the kernel buffers hold: the writer must block and then give up.
         let frame = "x".repeat(1 << 20);

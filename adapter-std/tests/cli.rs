@@ -15,6 +15,14 @@ fn genesys_notify(args: &[&str], env: &[(&str, &str)]) -> Output {
         "GENESYS_CLIENT_ID",
         "GENESYS_CLIENT_SECRET",
         "GENESYS_REFRESH_TOKEN",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
     ] {
         command.env_remove(name);
     }
@@ -573,4 +581,143 @@ async fn doctor_bisects_a_refused_batch_to_the_topic_at_fault() {
         1,
         "only the topic at fault is named: {named:#?}"
     );
+}
+
+/// A simulator serving HTTPS and WSS with a certificate from its own test CA, and that CA
+/// written to a PEM file for `--ca-file`.
+async fn tls_sim() -> (Sim, std::path::PathBuf) {
+    let sim = Sim::builder()
+        .tls(true)
+        .heartbeat_interval(std::time::Duration::from_millis(300))
+        .start()
+        .await
+        .expect("the simulator starts");
+    let path = std::env::temp_dir().join(format!(
+        "genesys-notify-cli-ca-{}-{}.pem",
+        std::process::id(),
+        sim.addr().port()
+    ));
+    std::fs::write(&path, sim.ca_pem().expect("TLS is on")).expect("the CA file");
+    (sim, path)
+}
+
+fn follows_the_agent_live(lines: &[Value]) -> bool {
+    lines
+        .iter()
+        .any(|l| l["kind"] == "agent" && l["activity"] == "available" && l["stale"] == false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_trusts_a_private_ca_from_ca_file_for_rest_and_the_socket() {
+    let (sim, ca) = tls_sim().await;
+    let base = sim.base_url();
+    let ca_arg = ca.to_string_lossy().into_owned();
+    let watch = |extra: Vec<String>| {
+        let mut args: Vec<String> = [
+            "watch",
+            "--environment",
+            &base,
+            "--user",
+            DEMO_AGENT_ID,
+            "--json",
+            "--duration",
+            "2",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        args.extend(extra);
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            genesys_notify_async(&args, &CLIENT).await
+        }
+    };
+    // Without the CA, the Mozilla roots do not know the server: nothing goes live.
+    let refused = watch(Vec::new()).await;
+    let lines = json_lines(&refused);
+    assert!(!follows_the_agent_live(&lines), "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l["kind"] == "diagnosis"
+            && l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("TLS") || m.contains("certificate"))),
+        "the refusal is diagnosed as TLS: {lines:#?}"
+    );
+    // With it, REST and the socket both trust the server.
+    let trusted = watch(vec!["--ca-file".to_owned(), ca_arg]).await;
+    assert!(trusted.status.success(), "{trusted:?}");
+    let lines = json_lines(&trusted);
+    assert!(follows_the_agent_live(&lines), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "connection" && l["health"] == "live"),
+        "{lines:#?}"
+    );
+    std::fs::remove_file(ca).ok();
+}
+
+#[test]
+fn an_unreadable_ca_file_is_a_usage_error_naming_it() {
+    for command in ["watch", "doctor"] {
+        let output = genesys_notify(
+            &[
+                command,
+                "--environment",
+                "eu-west-1",
+                "--user",
+                DEMO_AGENT_ID,
+                "--ca-file",
+                "/nonexistent/proxy-ca.pem",
+            ],
+            &CLIENT,
+        );
+        assert_eq!(output.status.code(), Some(2), "{command}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("/nonexistent/proxy-ca.pem"),
+            "{command}: {stderr}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_goes_through_https_proxy_for_rest_and_the_socket() {
+    let (sim, ca) = tls_sim().await;
+    let proxy = genesys_sim::proxy::ConnectProxy::start()
+        .await
+        .expect("the proxy starts");
+    let base = sim.base_url();
+    let ca_arg = ca.to_string_lossy().into_owned();
+    let proxy_url = proxy.url();
+    let mut env = CLIENT.to_vec();
+    env.push(("HTTPS_PROXY", &proxy_url));
+    let output = genesys_notify_async(
+        &[
+            "watch",
+            "--environment",
+            &base,
+            "--user",
+            DEMO_AGENT_ID,
+            "--json",
+            "--duration",
+            "2",
+            "--ca-file",
+            &ca_arg,
+        ],
+        &env,
+    )
+    .await;
+    assert!(output.status.success(), "{output:?}");
+    let lines = json_lines(&output);
+    assert!(follows_the_agent_live(&lines), "{lines:#?}");
+    let tunnels = proxy.tunnels();
+    let expected = format!("localhost:{}", sim.addr().port());
+    // REST (reqwest) and the socket (our CONNECT) both went through the proxy: more tunnels
+    // than REST alone would open, since a socket cannot share reqwest's pooled connection.
+    assert!(
+        tunnels.iter().all(|t| *t == expected) && tunnels.len() >= 2,
+        "tunnels: {tunnels:?}"
+    );
+    std::fs::remove_file(ca).ok();
 }

@@ -134,6 +134,7 @@ mod net;
 mod operation;
 pub mod org;
 mod people;
+pub mod proxy;
 mod rest;
 pub mod scenario;
 mod socket;

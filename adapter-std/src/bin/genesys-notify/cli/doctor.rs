@@ -132,7 +132,11 @@ pub async fn run(args: DoctorArgs) -> Exit {
         Ok(provider) => provider,
         Err(e) => return usage_error(e),
     };
-    let http = match HttpClient::new(environment.clone()) {
+    let tls = match args.trust.tls_config() {
+        Ok(tls) => tls,
+        Err(exit) => return exit,
+    };
+    let http = match HttpClient::with_tls(environment.clone(), &tls) {
         Ok(http) => http,
         Err(e) => return usage_error(e),
     };
@@ -150,6 +154,7 @@ pub async fn run(args: DoctorArgs) -> Exit {
     };
     let doctor = Doctor {
         http: &http,
+        tls,
         ctx: Context {
             environment: &environment,
             token: source,
@@ -268,6 +273,8 @@ fn check_topics(args: &DoctorArgs, report: &mut Report) -> Option<Vec<String>> {
 /// What every step needs: the REST client and the diagnosis context.
 struct Doctor<'a> {
     http: &'a HttpClient,
+    /// What REST trusts; the socket check trusts the same.
+    tls: std::sync::Arc<rustls::ClientConfig>,
     ctx: Context<'a>,
 }
 
@@ -690,19 +697,15 @@ impl Rest<'_> {
 
 /// Opens the channel's socket (with no token: it needs none) and closes it again.
 async fn check_socket(doctor: &Doctor<'_>, connect_uri: &str, report: &mut Report) {
-    let tls = match genesys_notify::tls::client_config() {
-        Ok(tls) => tls,
+    let tls = std::sync::Arc::clone(&doctor.tls);
+    let proxy = match genesys_notify::proxy::Proxy::from_env().transpose() {
+        Ok(proxy) => proxy,
         Err(e) => {
             report.finding("socket", Verdict::Fail, e);
             return;
         }
     };
-    let connect = tokio_tungstenite::connect_async_tls_with_config(
-        connect_uri,
-        None,
-        true,
-        Some(tokio_tungstenite::Connector::Rustls(tls)),
-    );
+    let connect = genesys_notify::proxy::connect_websocket(connect_uri, None, tls, proxy.as_ref());
     match tokio::time::timeout(SOCKET_TIMEOUT, connect).await {
         Ok(Ok((mut socket, _))) => {
             // Best effort: the server drops an idle socket anyway.

@@ -37,6 +37,15 @@ If several are set: a refresh token wins, then GENESYS_TOKEN, then client creden
 The token is sent only as 'Authorization: Bearer' on REST calls: never in a URL, and the
 notification socket needs none.";
 
+/// Trust and proxies, as printed in `watch --help` and `doctor --help`.
+const TRUST_HELP: &str = "\
+Trust and proxies:
+  Servers are verified against the Mozilla root store built into the binary. Behind a
+  TLS-inspecting proxy or with a private CA, add its certificate with --ca-file FILE.pem
+  (repeatable) or trust the system store with --os-roots; REST calls and the notification
+  socket then both trust it. HTTPS_PROXY / NO_PROXY are honoured by REST calls and, through
+  an HTTP CONNECT tunnel, by the notification socket.";
+
 /// The JSON lines of `watch --json`, as printed in `watch --help`.
 const WATCH_JSON_HELP: &str = "\
 JSON lines (--json), one per item:
@@ -72,11 +81,11 @@ pub enum Command {
     #[command(after_help = EXIT_CODES)]
     Demo(DemoArgs),
     /// Connect to Genesys Cloud and watch notifications for agents or topics.
-    #[command(after_help = format!("{WATCH_JSON_HELP}\n\n{CREDENTIALS_HELP}\n\n{EXIT_CODES}"))]
+    #[command(after_help = format!("{WATCH_JSON_HELP}\n\n{CREDENTIALS_HELP}\n\n{TRUST_HELP}\n\n{EXIT_CODES}"))]
     Watch(WatchArgs),
     /// Find out why notifications fail (403 or 401 on channels or subscriptions), with a fix
     /// for each problem found.
-    #[command(after_help = format!("{CREDENTIALS_HELP}\n\n{EXIT_CODES}"))]
+    #[command(after_help = format!("{CREDENTIALS_HELP}\n\n{TRUST_HELP}\n\n{EXIT_CODES}"))]
     Doctor(DoctorArgs),
     /// Explain, validate and pack a topic list (combined topics, the 1 000-topic budget).
     #[command(after_help = EXIT_CODES)]
@@ -129,6 +138,34 @@ pub struct WatchArgs {
     /// and a half heartbeat intervals.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub heartbeat_timeout: Option<u64>,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+}
+
+/// Trust anchors beyond the Mozilla roots, for `watch` and `doctor`.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Also trust the CA certificates in this PEM file (a TLS-inspecting proxy's, a private
+    /// CA's); repeat for several. Used by REST calls and the notification socket alike.
+    #[arg(long = "ca-file", value_name = "FILE")]
+    pub ca_files: Vec<PathBuf>,
+
+    /// Also trust the operating system's certificate store.
+    #[arg(long)]
+    pub os_roots: bool,
+}
+
+impl TrustArgs {
+    /// The TLS configuration these options ask for; an unreadable file is a usage error.
+    pub fn tls_config(&self) -> Result<std::sync::Arc<rustls::ClientConfig>, Exit> {
+        let mut roots = genesys_notify::tls::Roots::mozilla().os_store(self.os_roots);
+        for path in &self.ca_files {
+            roots = roots.pem_file(path);
+        }
+        let store = roots.load().map_err(usage_error)?;
+        genesys_notify::tls::client_config_with_roots(store).map_err(usage_error)
+    }
 }
 
 /// Options of `doctor`.
@@ -150,6 +187,9 @@ pub struct DoctorArgs {
     /// Print the findings as JSON lines instead of a report.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 /// Options of `topics`.

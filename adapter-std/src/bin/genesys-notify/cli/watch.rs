@@ -22,7 +22,13 @@ pub async fn run(args: WatchArgs) -> Exit {
         Ok(provider) => provider,
         Err(e) => return usage_error(e),
     };
-    let mut builder = ClientBuilder::new(environment).token_provider(provider);
+    let tls = match args.trust.tls_config() {
+        Ok(tls) => tls,
+        Err(exit) => return exit,
+    };
+    let mut builder = ClientBuilder::new(environment)
+        .token_provider(provider)
+        .tls_config(tls);
     for user in &args.users {
         builder = builder.agent(user);
     }
