@@ -373,6 +373,15 @@ impl Sim {
         auth::issue(&mut state, &client, self.shared.timing.token_lifetime).map(|(token, _)| token)
     }
 
+    /// Every access and refresh token the simulator has issued or accepts, for tests that
+    /// must prove none of them leaked into a log.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        let state = self.shared.lock();
+        let mut secrets: Vec<String> = state.tokens.keys().cloned().collect();
+        secrets.extend(state.refresh_tokens.keys().cloned());
+        secrets
+    }
+
     /// Makes a one-time authorization code for a code-grant client, as the login page would after
     /// the user signs in. `None` if there is no such client.
     pub fn authorization_code(&self, client_id: &str) -> Option<String> {

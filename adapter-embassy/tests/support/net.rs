@@ -50,68 +50,6 @@ impl Network for Redirect {
     }
 }
 
-/// [`TokioNetwork`], keeping a copy of every byte read on unsplit connections (REST exchanges):
-/// lets a test over plain HTTP learn the tokens the server issued.
-#[derive(Default, Clone)]
-pub struct Recording {
-    pub received: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-}
-
-/// A connection of [`Recording`].
-pub struct RecordingConnection {
-    inner: TokioConnection,
-    received: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-}
-
-impl Network for Recording {
-    type Connection<'b> = RecordingConnection;
-
-    async fn connect<'b>(
-        &'b self,
-        host: &str,
-        port: u16,
-        buffers: &'b mut TcpBuffers,
-    ) -> Result<RecordingConnection, Transport> {
-        Ok(RecordingConnection {
-            inner: TokioNetwork.connect(host, port, buffers).await?,
-            received: self.received.clone(),
-        })
-    }
-}
-
-impl ErrorType for RecordingConnection {
-    type Error = std::io::Error;
-}
-
-impl Read for RecordingConnection {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, std::io::Error> {
-        let n = self.inner.read(buf).await?;
-        if let Ok(mut received) = self.received.lock() {
-            received.extend_from_slice(&buf[..n]);
-        }
-        Ok(n)
-    }
-}
-
-impl Write for RecordingConnection {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, std::io::Error> {
-        self.inner.write(buf).await
-    }
-
-    async fn flush(&mut self) -> Result<(), std::io::Error> {
-        self.inner.flush().await
-    }
-}
-
-impl Split for RecordingConnection {
-    type Reader<'s> = FromTokio<ReadHalf<'s>>;
-    type Writer<'s> = FromTokio<WriteHalf<'s>>;
-
-    fn split(&mut self) -> (Self::Reader<'_>, Self::Writer<'_>) {
-        self.inner.split()
-    }
-}
-
 impl ErrorType for TokioConnection {
     type Error = std::io::Error;
 }

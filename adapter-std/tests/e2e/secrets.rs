@@ -1,15 +1,24 @@
 //! The token goes into exactly one place, the `Authorization` header of REST calls: never a
 //! URL, never the socket, never a log line, never a `Debug` of anything the client hands out.
+//! The same holds for every other secret of every flow (the client secret and its HTTP Basic
+//! encoding, refresh tokens old and rotated), in our `tracing` events and in the `log` records
+//! of the crates underneath (reqwest, hyper, rustls), captured here at trace level over TLS.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use base64::Engine as _;
 use genesys_notify::core::agent::Activity;
 use genesys_notify::core::secret::Secret;
-use genesys_notify::token::StaticToken;
+use genesys_notify::tls;
+use genesys_notify::token::{ClientCredentials, RefreshToken, StaticToken, TokenProvider};
 use genesys_notify::{ClientBuilder, Environment};
-use genesys_sim::org::{DEMO_AGENT_ID, DEMO_USER_CLIENT_ID};
-use genesys_sim::{Disconnect, Operation, Presence};
+use genesys_sim::org::{
+    DEMO_AGENT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, DEMO_USER_CLIENT_ID,
+    DEMO_USER_CLIENT_SECRET,
+};
+use genesys_sim::{Disconnect, Operation, Presence, Sim};
+use rustls::pki_types::CertificateDer;
 
 use crate::support::{Watch, sim};
 
@@ -31,8 +40,60 @@ impl Write for Captured {
     }
 }
 
-#[tokio::test]
-async fn the_token_never_reaches_a_url_the_socket_or_the_logs() {
+/// The ways the client gets a token.
+#[derive(Clone, Copy, Debug)]
+enum Flow {
+    ClientCredentials,
+    RefreshToken,
+    StaticToken,
+}
+
+/// The provider for `flow`, and the secrets the test knows before the client starts.
+fn provider(sim: &Sim, flow: Flow) -> (Box<dyn TokenProvider>, Vec<String>) {
+    let basic = |id: &str, secret: &str| {
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    };
+    match flow {
+        Flow::ClientCredentials => (
+            Box::new(ClientCredentials::new(
+                DEMO_CLIENT_ID,
+                Secret::new(DEMO_CLIENT_SECRET.to_owned()),
+            )),
+            vec![
+                DEMO_CLIENT_SECRET.to_owned(),
+                basic(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
+            ],
+        ),
+        Flow::RefreshToken => (
+            Box::new(RefreshToken::new(
+                DEMO_USER_CLIENT_ID,
+                Secret::new(DEMO_USER_CLIENT_SECRET.to_owned()),
+                Secret::new(DEMO_REFRESH_TOKEN.to_owned()),
+            )),
+            vec![
+                DEMO_USER_CLIENT_SECRET.to_owned(),
+                DEMO_REFRESH_TOKEN.to_owned(),
+                basic(DEMO_USER_CLIENT_ID, DEMO_USER_CLIENT_SECRET),
+            ],
+        ),
+        Flow::StaticToken => {
+            let token = sim
+                .issue_token(DEMO_USER_CLIENT_ID)
+                .expect("the demo user's client exists");
+            (
+                Box::new(StaticToken::new(Secret::new(token.clone()))),
+                vec![token],
+            )
+        }
+    }
+}
+
+/// Runs `flow` against a TLS simulator through a reconnection, with every `tracing` event and
+/// every `log` record captured; then looks for each secret everywhere it must not be.
+async fn no_secret_escapes(flow: Flow) {
+    // `log` records (reqwest, hyper, rustls) become `tracing` events for the subscriber below.
+    // The logger is process-wide and set once; each test's subscriber is its thread's own.
+    let _ = tracing_log::LogTracer::init();
     let captured = Captured::default();
     let sink = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -43,13 +104,19 @@ async fn the_token_never_reaches_a_url_the_socket_or_the_logs() {
     // A current-thread runtime: every task of the client logs through this subscriber.
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let sim = sim().start().await.expect("the simulator starts");
-    let token = sim
-        .issue_token(DEMO_USER_CLIENT_ID)
-        .expect("the demo user's client exists");
+    let sim = sim().tls(true).start().await.expect("the simulator starts");
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(
+            sim.ca_der().expect("a TLS simulator has a CA").to_vec(),
+        ))
+        .expect("the test CA is a valid certificate");
+    let config = tls::client_config_with_roots(roots).expect("a TLS configuration");
     let environment = Environment::parse(&sim.base_url()).expect("the simulator's base URL");
+    let (provider, mut secrets) = provider(&sim, flow);
     let builder = ClientBuilder::new(environment)
-        .token_provider(StaticToken::new(Secret::new(token.clone())))
+        .token_provider(provider)
+        .tls_config(config)
         .agent(DEMO_AGENT_ID)
         .heartbeat_interval(crate::support::HEARTBEAT);
     let mut watch = Watch::start(builder);
@@ -62,26 +129,47 @@ async fn the_token_never_reaches_a_url_the_socket_or_the_logs() {
             matches!(item, genesys_notify::Item::Connection(c) if c.reconnects >= 1 && c.live)
         })
         .await;
+    drop(watch.stream);
+    // Every token issued on the way (access tokens, rotated refresh tokens) is a secret too.
+    secrets.extend(sim.issued_secrets());
+    assert!(secrets.len() >= 2, "{flow:?}: the flow issued tokens");
 
     let logs =
         String::from_utf8_lossy(&captured.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
     assert!(
         logs.contains("connecting the notification socket"),
-        "the logs were captured"
+        "{flow:?}: our own events were captured"
     );
-    assert!(!logs.contains(&token), "the token appeared in the logs");
+    assert!(
+        logs.contains("rustls::"),
+        "{flow:?}: the log records of the crates underneath were captured"
+    );
     let items = format!("{:?}", watch.seen);
-    assert!(!items.contains(&token), "the token appeared in an item");
+    for secret in &secrets {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "{flow:?}: a secret appeared in the logs"
+        );
+        assert!(
+            !items.contains(secret.as_str()),
+            "{flow:?}: a secret appeared in an item"
+        );
+    }
 
     let log = sim.log();
-    assert!(log.token_leaks().is_empty(), "a URL carried the token");
+    assert!(
+        log.token_leaks().is_empty(),
+        "{flow:?}: a URL carried a token"
+    );
     for connect in log.requests_for(Operation::Connect) {
         assert_eq!(
             connect.header("authorization"),
             None,
-            "the socket carried a token"
+            "{flow:?}: the socket carried a token"
         );
-        assert!(!connect.path.contains(&token));
+        for secret in &secrets {
+            assert!(!connect.path.contains(secret.as_str()));
+        }
     }
     let rest = log.requests_for(Operation::GetUser);
     assert!(!rest.is_empty());
@@ -90,7 +178,38 @@ async fn the_token_never_reaches_a_url_the_socket_or_the_logs() {
             request
                 .header("authorization")
                 .is_some_and(|h| h.starts_with("Bearer ")),
-            "REST calls carry the token as a bearer header"
+            "{flow:?}: REST calls carry the token as a bearer header"
         );
     }
+    if !matches!(flow, Flow::StaticToken) {
+        let token_requests = log.requests_for(Operation::Token);
+        assert!(!token_requests.is_empty(), "{flow:?}: a token was fetched");
+        for request in token_requests {
+            assert!(
+                request
+                    .header("authorization")
+                    .is_some_and(|h| h.starts_with("Basic ")),
+                "{flow:?}: the client authenticates with HTTP Basic, not in the body or URL"
+            );
+            assert!(
+                !request.path.contains('?'),
+                "{flow:?}: no query on the token URL"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn client_credentials_never_reach_a_url_the_socket_or_any_log() {
+    no_secret_escapes(Flow::ClientCredentials).await;
+}
+
+#[tokio::test]
+async fn a_refresh_token_and_its_rotations_never_reach_a_url_the_socket_or_any_log() {
+    no_secret_escapes(Flow::RefreshToken).await;
+}
+
+#[tokio::test]
+async fn a_static_token_never_reaches_a_url_the_socket_or_any_log() {
+    no_secret_escapes(Flow::StaticToken).await;
 }
