@@ -111,7 +111,7 @@ async fn apply(effect: Effect, config: &Config, store: &Store) {
     let result = match effect {
         Effect::Nothing => Ok(()),
         Effect::Save(key) => store.save(config, key).await,
-        Effect::Forget(key) => store.forget(key).await,
+        Effect::Forget(key) => store.forget(config, key).await,
         Effect::Restart => crate::restart().await,
         Effect::FactoryReset => crate::factory_reset(store).await,
     };

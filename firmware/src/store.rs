@@ -88,9 +88,10 @@ impl Store {
         store::save(&mut *self.map.lock().await, config, key).await
     }
 
-    /// Removes the record of `key`.
-    pub async fn forget(&self, key: Key) -> Result<(), StoreError> {
-        store::forget(&mut *self.map.lock().await, key).await
+    /// Removes the record of `key`; `config` is the settings after the change (a secret's
+    /// removal rewrites them all, see `store::save`).
+    pub async fn forget(&self, config: &Config, key: Key) -> Result<(), StoreError> {
+        store::forget(&mut *self.map.lock().await, config, key).await
     }
 
     /// Erases every setting.

@@ -89,12 +89,31 @@ pub async fn load<S: NorFlash>(
     Ok(config)
 }
 
+/// Records with ids this firmware does not know (a newer firmware's settings) that a scrub
+/// carries over; a flash with more of them is not scrubbed (see [`save`]).
+pub const KEPT_RECORDS: usize = 4;
+
 /// Writes the current value of `key`.
+///
+/// A new record never overwrites the old one in place: `sequential-storage` appends, and the
+/// superseded record stays in flash, readable with a flash dump, until its page is reclaimed.
+/// That is harmless for a brightness and not for a secret, so after writing a secret (the Wi-Fi
+/// password, the client secret) the whole partition is erased and every current setting written
+/// back ([`scrub`]): no earlier value of any secret survives. It costs one erase of the
+/// partition's pages per secret change, which a person makes by hand and rarely.
 pub async fn save<S: NorFlash>(
     map: &mut Map<S>,
     config: &Config,
     key: Key,
 ) -> Result<(), StoreError> {
+    write(map, config, key).await?;
+    if key.is_secret() {
+        scrub(map, config).await?;
+    }
+    Ok(())
+}
+
+async fn write<S: NorFlash>(map: &mut Map<S>, config: &Config, key: Key) -> Result<(), StoreError> {
     let mut value = [0u8; MAX_VALUE_LEN];
     let len = config
         .encode(key, &mut value)
@@ -105,10 +124,55 @@ pub async fn save<S: NorFlash>(
     Ok(())
 }
 
-/// Removes the record of `key`: it reads back as its default.
-pub async fn forget<S: MultiwriteNorFlash>(map: &mut Map<S>, key: Key) -> Result<(), StoreError> {
+/// Removes the record of `key`: it reads back as its default. A secret's old records are
+/// scrubbed as by [`save`]; `config` is the settings after the change.
+pub async fn forget<S: MultiwriteNorFlash>(
+    map: &mut Map<S>,
+    config: &Config,
+    key: Key,
+) -> Result<(), StoreError> {
     let mut scratch = [0u8; RECORD_BUFFER_LEN];
     map.remove_item(&mut scratch, &key.id()).await?;
+    if key.is_secret() {
+        scrub(map, config).await?;
+    }
+    Ok(())
+}
+
+/// Erases the partition and writes back what `config` holds plus the records this firmware
+/// does not know, so that no superseded record (an old secret) stays in flash.
+///
+/// A power cut between the erase and the last write loses the settings not yet written back:
+/// the light then boots asking for them, as after a factory reset, and says which are missing.
+/// A flash holding more than [`KEPT_RECORDS`] unknown records is left as it is (erasing would
+/// lose a newer firmware's settings): [`StoreError::Full`] tells the person to factory-reset.
+async fn scrub<S: NorFlash>(map: &mut Map<S>, config: &Config) -> Result<(), StoreError> {
+    let mut kept: heapless::Vec<(u8, heapless::Vec<u8, MAX_VALUE_LEN>), KEPT_RECORDS> =
+        heapless::Vec::new();
+    {
+        let mut scratch = [0u8; RECORD_BUFFER_LEN];
+        let mut items = map.fetch_all_items(&mut scratch).await?;
+        let mut record = [0u8; RECORD_BUFFER_LEN];
+        while let Some((id, value)) = items.next::<&[u8]>(&mut record).await? {
+            if Key::from_id(id).is_some() {
+                continue;
+            }
+            let value = heapless::Vec::from_slice(value).map_err(|_| StoreError::Full)?;
+            // Records come oldest first: a later one for the same id replaces the earlier.
+            match kept.iter_mut().find(|(kept_id, _)| *kept_id == id) {
+                Some(slot) => slot.1 = value,
+                None => kept.push((id, value)).map_err(|_| StoreError::Full)?,
+            }
+        }
+    }
+    map.erase_all().await?;
+    for key in Key::ALL.into_iter().filter(|key| config.is_set(*key)) {
+        write(map, config, key).await?;
+    }
+    let mut scratch = [0u8; RECORD_BUFFER_LEN];
+    for (id, value) in &kept {
+        map.store_item(&mut scratch, id, &value.as_slice()).await?;
+    }
     Ok(())
 }
 
@@ -293,10 +357,67 @@ mod tests {
         let mut store = map(RamFlash::new());
         block_on(save(&mut store, &config, Key::Leds)).unwrap();
         block_on(save(&mut store, &config, Key::Agent)).unwrap();
-        block_on(forget(&mut store, Key::Leds)).unwrap();
+        block_on(forget(&mut store, &config, Key::Leds)).unwrap();
         let (loaded, _) = load_all(&mut reboot(store));
         assert_eq!(loaded.leds(), 1);
         assert_eq!(loaded.agent(), AGENT);
+    }
+
+    /// Whether `needle` is anywhere in the flash's bytes, live or superseded.
+    fn flash_holds(store: Map<RamFlash>, needle: &str) -> (bool, Map<RamFlash>) {
+        let (flash, _) = store.destroy();
+        let found = flash
+            .bytes
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes());
+        (found, map(flash))
+    }
+
+    #[test]
+    fn a_changed_or_unset_secret_leaves_no_old_value_in_flash() {
+        for key in [Key::ClientSecret, Key::WifiPassword] {
+            let mut config = configured();
+            let mut store = map(RamFlash::new());
+            for key in Key::ALL.into_iter().filter(|k| config.is_set(*k)) {
+                block_on(save(&mut store, &config, key)).unwrap();
+            }
+            let mut scratch = [0u8; RECORD_BUFFER_LEN];
+            block_on(store.store_item(&mut scratch, &200u8, &&b"from the future"[..])).unwrap();
+            config.set(key, "first-value-OLD-1").unwrap();
+            block_on(save(&mut store, &config, key)).unwrap();
+            config.set(key, "second-value-NEW-2").unwrap();
+            block_on(save(&mut store, &config, key)).unwrap();
+            let (old, store) = flash_holds(store, "first-value-OLD-1");
+            assert!(!old, "{key}: the superseded value is still in flash");
+            let (new, store) = flash_holds(store, "second-value-NEW-2");
+            assert!(new, "{key}: the new value is stored");
+            // Everything else survived the scrub, the unknown record too.
+            let mut store = store;
+            let (loaded, skipped) = load_all(&mut store);
+            assert_eq!(encoded(&loaded), encoded(&config));
+            assert_eq!(skipped, std::vec![LoadError::UnknownKey { id: 200 }]);
+
+            config.unset(key);
+            block_on(forget(&mut store, &config, key)).unwrap();
+            let (new, mut store) = flash_holds(store, "second-value-NEW-2");
+            assert!(!new, "{key}: the unset value is still in flash");
+            let (loaded, _) = load_all(&mut store);
+            assert!(!loaded.is_set(key));
+            assert_eq!(loaded.agent(), AGENT);
+        }
+    }
+
+    #[test]
+    fn a_changed_ordinary_setting_does_not_erase_the_partition() {
+        let mut config = configured();
+        let mut store = map(RamFlash::new());
+        config.set(Key::TimeServer, "old-time.example").unwrap();
+        block_on(save(&mut store, &config, Key::TimeServer)).unwrap();
+        config.set(Key::TimeServer, "new-time.example").unwrap();
+        block_on(save(&mut store, &config, Key::TimeServer)).unwrap();
+        // The superseded value is still there: only secrets pay for a scrub.
+        let (old, _) = flash_holds(store, "old-time.example");
+        assert!(old);
     }
 
     #[test]
