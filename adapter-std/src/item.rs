@@ -14,10 +14,7 @@ use genesys_notify_core::event::{self, Event, EventError};
 use genesys_notify_core::light::Health;
 use genesys_notify_core::secret::ShortChannelId;
 use genesys_notify_core::session::{Notice, StopReason};
-use serde_json::{Map, Value, json};
 use tokio::time::Instant;
-
-use crate::output::{diagnosis_fields, event_kind, event_topic};
 
 /// One thing that happened.
 #[derive(Clone, Debug)]
@@ -50,8 +47,11 @@ impl Notification {
     /// Keeps a frame the core parsed as `event`.
     pub(crate) fn new(frame: Bytes, event: &Event<'_>) -> Self {
         Self {
-            kind: event_kind(event),
-            topic: event_topic(event),
+            kind: event.kind(),
+            topic: event
+                .implied_topic()
+                .map(str::to_owned)
+                .or_else(|| event.topic().map(|t| t.chars().collect())),
             frame,
         }
     }
@@ -80,7 +80,7 @@ impl Notification {
     }
 
     /// The frame as a JSON value, for events the core does not model.
-    pub fn to_json(&self) -> Result<Value, serde_json::Error> {
+    pub fn to_json(&self) -> Result<serde_json::Value, serde_json::Error> {
         serde_json::from_slice(&self.frame)
     }
 }
@@ -133,75 +133,12 @@ impl fmt::Debug for ConnectionUpdate {
     }
 }
 
-impl Item {
-    /// The item as one JSON line of `genesys-notify watch --json`:
-    /// `{"kind":"event"|"agent"|"connection"|"diagnosis", …}`.
-    ///
-    /// Event lines carry `topic` and `event` (the event's kind); agent lines `user`,
-    /// `activity` and `stale`; connection lines `health`, `channel`, `live`, `reconnects`,
-    /// `expires_in_secs`, `last_heartbeat_secs_ago` and, when the socket had something to say,
-    /// `notice`; diagnosis lines `message` (the sentence for a person) and `action` (`backoff`,
-    /// `retry_after`, `refresh_token`, `recreate_channel`, `stop`). The stop is a diagnosis
-    /// line with `"action":"stop"` and `"stopped":true`.
-    pub fn to_json_line(&self) -> Value {
-        match self {
-            Item::Event(n) => json!({
-                "kind": "event",
-                "topic": n.topic(),
-                "event": n.kind(),
-            }),
-            Item::Agent(a) => json!({
-                "kind": "agent",
-                "user": a.user_id,
-                "activity": a.activity.as_str(),
-                "stale": a.stale,
-            }),
-            Item::Connection(c) => {
-                let now = Instant::now();
-                let mut line = json!({
-                    "kind": "connection",
-                    "health": c.health.as_str(),
-                    "channel": (!c.channel_id.is_empty())
-                        .then(|| ShortChannelId(&c.channel_id).to_string()),
-                    "live": c.live,
-                    "reconnects": c.reconnects,
-                    "expires_in_secs": c.expires_at.map(|at| at.saturating_duration_since(now).as_secs()),
-                    "last_heartbeat_secs_ago": c.last_heartbeat.map(|at| now.saturating_duration_since(at).as_secs()),
-                });
-                if let (Some(notice), Some(fields)) = (c.notice, line.as_object_mut()) {
-                    fields.insert("notice".into(), json!(notice.to_string()));
-                }
-                line
-            }
-            Item::Diagnosis(d) => {
-                let mut line = Map::new();
-                line.insert("kind".into(), json!("diagnosis"));
-                line.extend(diagnosis_fields(d));
-                Value::Object(line)
-            }
-            Item::Stopped(reason) => {
-                let mut line = Map::new();
-                line.insert("kind".into(), json!("diagnosis"));
-                match reason.diagnosis() {
-                    Some(d) => line.extend(diagnosis_fields(d)),
-                    None => {
-                        line.insert("message".into(), json!(reason.to_string()));
-                        line.insert("action".into(), json!("stop"));
-                    }
-                }
-                line.insert("stopped".into(), json!(true));
-                Value::Object(line)
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_connection_line_and_its_debug_show_the_channel_id_shortened() {
+    fn a_connection_update_shows_its_channel_id_shortened_in_debug() {
         let id = "streaming-0-aa5h48uk0srhpugh2994klj918";
         let update = ConnectionUpdate {
             health: Health::Live,
@@ -212,35 +149,26 @@ mod tests {
             reconnects: 0,
             notice: None,
         };
-        let line = Item::Connection(update.clone()).to_json_line();
-        assert_eq!(line["channel"], "streaming-0-aa5h48…");
-        assert!(!format!("{update:?}").contains(id));
-        assert!(!line.to_string().contains(id));
+        let debug = format!("{update:?}");
+        assert!(!debug.contains(id), "{debug}");
+        assert!(debug.contains("streaming-0-aa5h48…"), "{debug}");
     }
 
     #[test]
-    fn an_event_line_names_its_topic_and_kind() {
+    fn a_notification_names_its_topic_and_kind() {
         let frame = Bytes::from_static(
             br#"{"topicName":"v2.users.u-1.presence","eventBody":{"presenceDefinition":{"systemPresence":"Busy"}}}"#,
         );
         let event = event::parse(&frame).expect("a presence event");
-        let item = Item::Event(Notification::new(frame.clone(), &event));
-        let line = item.to_json_line();
-        assert_eq!(line["kind"], "event");
-        assert_eq!(line["topic"], "v2.users.u-1.presence");
-        assert_eq!(line["event"], "presence");
-    }
-
-    #[test]
-    fn an_agent_line_carries_activity_and_stale() {
-        let line = Item::Agent(AgentUpdate {
-            user_id: "u-1".into(),
-            activity: Activity::OnCall,
-            stale: true,
-        })
-        .to_json_line();
-        assert_eq!(line["kind"], "agent");
-        assert_eq!(line["activity"], "on_call");
-        assert_eq!(line["stale"], true);
+        let notification = Notification::new(frame.clone(), &event);
+        assert_eq!(notification.topic(), Some("v2.users.u-1.presence"));
+        assert_eq!(notification.kind(), "presence");
+        let heartbeat = Bytes::from_static(
+            br#"{"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}}"#,
+        );
+        let event = event::parse(&heartbeat).expect("a heartbeat");
+        let notification = Notification::new(heartbeat.clone(), &event);
+        assert_eq!(notification.topic(), Some("channel.metadata"));
+        assert_eq!(notification.kind(), "heartbeat");
     }
 }

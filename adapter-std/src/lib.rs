@@ -70,18 +70,18 @@
 //!
 //! # The `genesys-notify` command
 //!
-//! `demo` (a simulated cloud in-process and the light in the terminal), `watch`, `doctor`
-//! ("why do I get 403 on notifications?"), `topics` and `replay`; see `genesys-notify --help`.
+//! The command is its own crate, `genesys-notify-cli` (so this library pulls in no argument
+//! parser, no log formatter and no simulator): `demo` (a simulated cloud in-process and the
+//! light in the terminal), `watch`, `doctor` ("why do I get 403 on notifications?"), `topics`
+//! and `replay`; see `genesys-notify --help`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod client;
 pub mod http;
 mod item;
-pub mod output;
 pub mod proxy;
 mod socket;
-pub mod terminal;
 pub mod tls;
 pub mod token;
 

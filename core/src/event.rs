@@ -154,6 +154,38 @@ impl<'a> Event<'a> {
         self.envelope().map(|e| e.topic)
     }
 
+    /// The event's kind as a stable snake_case name: `heartbeat`, `pong`, `socket_closing`,
+    /// `system`, `reply`, `conversation`, `presence`, `routing_status`, `activity`,
+    /// `conversation_summary` or `other`.
+    ///
+    /// Programs print these (the CLI's JSON lines, logs); a kind's name never changes.
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Event::Heartbeat => "heartbeat",
+            Event::Pong => "pong",
+            Event::SocketClosing => "socket_closing",
+            Event::System { .. } => "system",
+            Event::Reply(_) => "reply",
+            Event::Conversation(_) => "conversation",
+            Event::Presence(_) => "presence",
+            Event::RoutingStatus(_) => "routing_status",
+            Event::Activity(_) => "activity",
+            Event::ConversationSummary(_) => "conversation_summary",
+            Event::Other(_) => "other",
+        }
+    }
+
+    /// The topic a heartbeat, pong or `socket_closing` arrived on, which its variant implies
+    /// (`channel.metadata`, `v2.system.socket_closing`); `None` for every other event (see
+    /// [`Event::topic`]).
+    pub const fn implied_topic(&self) -> Option<&'static str> {
+        match self {
+            Event::Heartbeat | Event::Pong => Some("channel.metadata"),
+            Event::SocketClosing => Some("v2.system.socket_closing"),
+            _ => None,
+        }
+    }
+
     /// A stable 64-bit hash identifying this notification, to suppress the copy that arrives on
     /// a second channel during a rollover.
     ///
@@ -1093,6 +1125,32 @@ mod tests {
         let event = parse(frame).unwrap();
         assert!(event.topic().is_some());
         event
+    }
+
+    #[test]
+    fn heartbeats_are_named_with_their_implied_channel_metadata_topic() {
+        let frame =
+            br#"{"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}}"#;
+        let event = parse(frame).unwrap();
+        assert_eq!(event.kind(), "heartbeat");
+        assert_eq!(event.implied_topic(), Some("channel.metadata"));
+    }
+
+    #[test]
+    fn subscribe_replies_are_named_and_have_no_topic() {
+        let event = parse(br#"{"result":"200","status":"subscribed"}"#).unwrap();
+        assert_eq!(event.kind(), "reply");
+        assert_eq!(event.implied_topic(), None);
+        assert!(event.topic().is_none());
+    }
+
+    #[test]
+    fn user_events_are_named_and_keep_the_spelling_the_server_sent() {
+        let frame = br#"{"topicName":"v2.users.u-1.ROUTINGSTATUS","eventBody":{"routingStatus":{"status":"IDLE"}}}"#;
+        let event = parse(frame).unwrap();
+        assert_eq!(event.kind(), "routing_status");
+        assert_eq!(event.implied_topic(), None);
+        assert!(event.topic().unwrap().eq_str("v2.users.u-1.ROUTINGSTATUS"));
     }
 
     #[test]

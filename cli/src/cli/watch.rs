@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use crate::terminal::FRAME_INTERVAL;
 use futures::StreamExt;
-use genesys_notify::terminal::FRAME_INTERVAL;
 use genesys_notify::{ClientBuilder, Item, Notifications, token};
 
 use super::view::View;

@@ -6,6 +6,8 @@
 //! `cli::EXIT_CODES` (printed by `--help`).
 
 mod cli;
+mod output;
+mod terminal;
 
 use std::process::ExitCode;
 

@@ -6,7 +6,7 @@
 //! 3. resident memory of `genesys-notify watch` following 1 agent, and 333 agents (999 topics,
 //!    one channel's worth).
 //!
-//! `cargo bench -p genesys-notify --bench recovery`. It prints its measurements; it fails only
+//! `cargo bench -p genesys-notify-cli --bench recovery`. It prints its measurements; it fails only
 //! if the rollover loses or repeats an event. Every run stops by itself.
 
 use std::collections::HashMap;

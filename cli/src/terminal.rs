@@ -8,9 +8,9 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use genesys_notify_core::Duration;
-use genesys_notify_core::agent::Activity;
-use genesys_notify_core::light::{Health, Look, Rgb, Theme};
+use genesys_notify::core::Duration;
+use genesys_notify::core::agent::Activity;
+use genesys_notify::core::light::{Health, Look, Rgb, Theme};
 
 /// How many LEDs the drawn ring has: the common 12-LED WS2812 ring.
 pub const RING_LEDS: usize = 12;

@@ -2,10 +2,10 @@
 
 use std::io::{IsTerminal, Write};
 
+use crate::terminal::TerminalLight;
 use genesys_notify::core::agent::Activity;
 use genesys_notify::core::light::{Health, Theme};
 use genesys_notify::core::secret::ShortChannelId;
-use genesys_notify::terminal::TerminalLight;
 use genesys_notify::{ConnectionUpdate, Item};
 
 /// Where items go.
@@ -89,7 +89,7 @@ impl View {
         }
         let mut out = std::io::stdout().lock();
         match &mut self.mode {
-            Mode::Json => writeln!(out, "{}", item.to_json_line())?,
+            Mode::Json => writeln!(out, "{}", crate::output::json_line(item))?,
             Mode::Text => {
                 if let Some(line) = text_line(item)
                     && (!matches!(item, Item::Connection(_)) || connection_changed)

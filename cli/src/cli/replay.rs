@@ -5,9 +5,9 @@
 
 use std::io::{Read, Write};
 
+use crate::output::{event_topic, frame_topic};
 use genesys_notify::core::agent::Agent;
 use genesys_notify::core::{event, json};
-use genesys_notify::output::{event_kind, event_topic, frame_topic};
 use serde_json::json;
 
 use super::{Exit, ReplayArgs, usage_error};
@@ -30,7 +30,7 @@ pub async fn run(args: ReplayArgs) -> Exit {
                 agent.handle_event(&event);
                 json!({
                     "topic": event_topic(&event),
-                    "kind": event_kind(&event),
+                    "kind": event.kind(),
                     "activity": agent.activity().as_str(),
                 })
             }

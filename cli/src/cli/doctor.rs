@@ -13,6 +13,7 @@
 
 use std::fmt;
 
+use crate::output::diagnosis_fields;
 use genesys_notify::core::diagnosis::{Action, Context, Correction, Diagnosis, Step, TokenSource};
 use genesys_notify::core::region::Service;
 use genesys_notify::core::request::{
@@ -23,7 +24,6 @@ use genesys_notify::core::secret::ShortChannelId;
 use genesys_notify::core::topic::{self, MAX_TOPICS_PER_CHANNEL, Topic};
 use genesys_notify::core::{BufferTooSmall, request::AvailableTopics};
 use genesys_notify::http::{HttpClient, HttpRequest, HttpResponse, bearer};
-use genesys_notify::output::diagnosis_fields;
 use genesys_notify::token::{self, TokenFetchError, TokenKind};
 use genesys_notify::{SecretString, agent_topics};
 use serde_json::{Map, Value, json};

@@ -9,11 +9,11 @@
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
+use crate::terminal::FRAME_INTERVAL;
 use futures::StreamExt;
 use genesys_notify::core::agent::Activity;
 use genesys_notify::core::light::Health;
 use genesys_notify::core::secret::Secret;
-use genesys_notify::terminal::FRAME_INTERVAL;
 use genesys_notify::token::RefreshToken;
 use genesys_notify::{ClientBuilder, ConnectionUpdate, Environment, Item};
 use genesys_sim::org::{
@@ -177,7 +177,7 @@ fn print_change(item: &Item, last: &mut Option<ConnectionUpdate>) -> std::io::Re
     };
     if changed {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", item.to_json_line())?;
+        writeln!(out, "{}", crate::output::json_line(item))?;
         out.flush()?;
     }
     Ok(())
