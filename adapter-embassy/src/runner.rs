@@ -35,11 +35,11 @@ use embassy_time::with_timeout;
 use embedded_io_async::{Read, Write};
 use genesys_notify_core::diagnosis::Transport;
 use genesys_notify_core::region::{Environment, Origin, Service};
-use genesys_notify_core::request::{self, Auth, TokenResponse};
+use genesys_notify_core::request::{self, Auth, ResponseError};
 use genesys_notify_core::secret::Secret;
 use genesys_notify_core::session::{
     CloseInfo, Config, ConfigError, Session, SessionEvent, SocketId, StopReason, TokenFailure,
-    TokenKind, Transmit,
+    TokenKind, Transmit, read_token_reply,
 };
 use genesys_notify_core::{Duration, Instant};
 use heapless::{String, Vec};
@@ -710,14 +710,14 @@ where
     async fn fetch_token(&mut self) {
         match self.credentials {
             Credentials::Static(token) => {
-                let already_used = self.token.is_some();
+                // The core asks a static provider once: a refused token stops the session.
                 let mut session = self.shared.session.borrow_mut();
                 match String::try_from(token.expose_secret()) {
-                    Ok(value) if !already_used => {
+                    Ok(value) => {
                         *self.token = Some(Secret::new(value));
                         session.handle_token(now(), Duration::MAX);
                     }
-                    _ => session.handle_token_failure(now(), TokenFailure::Unavailable),
+                    Err(_) => session.handle_token_failure(now(), TokenFailure::Unavailable),
                 }
             }
             Credentials::ClientCredentials {
@@ -751,27 +751,23 @@ where
                         return;
                     }
                 };
-                let granted = (200..300)
-                    .contains(&response.status)
-                    .then(|| TokenResponse::parse(response.body).ok())
-                    .flatten()
-                    .and_then(|t| {
-                        let value = String::try_from(t.access_token.expose_secret()).ok()?;
-                        Some((value, t.expires_in))
-                    });
-                match granted {
-                    Some((value, expires_in)) => {
-                        *self.token = Some(Secret::new(value));
-                        session.handle_token(now(), expires_in.unwrap_or(Duration::MAX));
-                    }
-                    None => session.handle_token_failure(
-                        now(),
-                        TokenFailure::Status {
-                            status: response.status,
-                            retry_after: response.retry_after,
-                            body: response.body,
-                        },
-                    ),
+                // What the reply means is the core's to say; this driver only keeps the token.
+                match read_token_reply(response.status, response.retry_after, response.body) {
+                    Ok(reply) => match String::try_from(reply.access_token.expose_secret()) {
+                        Ok(value) => {
+                            *self.token = Some(Secret::new(value));
+                            let expires_in = reply.expires_in.unwrap_or(Duration::MAX);
+                            session.handle_token(now(), expires_in);
+                        }
+                        Err(_) => {
+                            report!(warn, "token: not kept, longer than ", MAX_ACCESS_TOKEN_LEN);
+                            let too_long = ResponseError::Field {
+                                name: "access_token",
+                            };
+                            session.handle_token_failure(now(), TokenFailure::Unreadable(too_long));
+                        }
+                    },
+                    Err(failure) => session.handle_token_failure(now(), failure),
                 }
             }
         }

@@ -17,7 +17,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::Stream;
 use genesys_notify_core::backoff::Backoff;
-use genesys_notify_core::diagnosis::Transport;
 use genesys_notify_core::request::Auth;
 use genesys_notify_core::secret::ShortChannelId;
 use genesys_notify_core::session::{
@@ -611,7 +610,7 @@ impl Runner {
                         body,
                     },
                     TokenFetchError::Transport(e) => TokenFailure::Transport(e.kind()),
-                    TokenFetchError::Malformed(_) => TokenFailure::Transport(Transport::Other),
+                    TokenFetchError::Malformed(e) => TokenFailure::Unreadable(*e),
                     _ => TokenFailure::Unavailable,
                 };
                 self.session.handle_token_failure(now, failure);

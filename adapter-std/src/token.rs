@@ -21,8 +21,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use genesys_notify_core::request::{self, Request, TokenResponse};
+use genesys_notify_core::request::{self, Request, ResponseError};
 use genesys_notify_core::secret::Secret;
+use genesys_notify_core::session::{TokenFailure, read_token_reply};
 
 pub use genesys_notify_core::session::TokenKind;
 
@@ -228,11 +229,10 @@ impl TokenProvider for RefreshToken {
     }
 }
 
-/// A token obtained elsewhere, handed out as is every time.
+/// A token obtained elsewhere, handed out as is.
 ///
-/// When Genesys refuses it (401), the session's rule of refreshing once and then stopping
-/// applies: the same token is refused again and the session stops, saying the token is
-/// expired or from another region.
+/// When Genesys refuses or revokes it, the session stops at once, saying the token is expired
+/// or from another region: the core never asks a [`TokenKind::Static`] provider twice.
 #[derive(Debug)]
 pub struct StaticToken {
     token: SecretString,
@@ -346,22 +346,32 @@ async fn post(
         .map_err(TokenFetchError::Encoding)?;
     let basic: SecretString = Secret::new(basic.expose_secret().to_owned());
     let prepared = http.prepare(request);
-    let response = http
-        .send(&prepared, Some(&basic))
+    http.send(&prepared, Some(&basic))
         .await
-        .map_err(TokenFetchError::Transport)?;
-    if response.status >= 400 {
-        return Err(TokenFetchError::Rejected {
-            status: response.status,
-            body: response.body,
-            retry_after: response.retry_after,
-        });
-    }
-    Ok(response)
+        .map_err(TokenFetchError::Transport)
 }
 
+/// The token in a reply of the token endpoint, and the rotated refresh token if any. What
+/// counts as a token is the core's rule ([`read_token_reply`]), the same as on a device.
 fn parse(response: &HttpResponse) -> Result<(Token, Option<SecretString>), TokenFetchError> {
-    let reply = TokenResponse::parse(&response.body).map_err(TokenFetchError::Malformed)?;
+    let retry_after = response.retry_after.map(Into::into);
+    let reply = match read_token_reply(response.status, retry_after, &response.body) {
+        Ok(reply) => reply,
+        Err(TokenFailure::Status { status, .. }) => {
+            return Err(TokenFetchError::Rejected {
+                status,
+                body: response.body.clone(),
+                retry_after: response.retry_after,
+            });
+        }
+        Err(TokenFailure::Unreadable(error)) => return Err(TokenFetchError::Malformed(error)),
+        // `read_token_reply` answers only the two above; anything else is not a token either.
+        Err(_) => {
+            return Err(TokenFetchError::Malformed(ResponseError::Field {
+                name: "access_token",
+            }));
+        }
+    };
     let token = Token {
         access_token: Secret::new(reply.access_token.expose_secret().to_owned()),
         expires_in: reply.expires_in.map(Duration::from),

@@ -10,10 +10,11 @@ use genesys_notify_core::agent::Activity;
 use genesys_notify_core::backoff::Backoff;
 use genesys_notify_core::diagnosis::Transport;
 use genesys_notify_core::light::Health;
+use genesys_notify_core::region::{Environment, Region};
 use genesys_notify_core::request::{Method, Operation};
 use genesys_notify_core::session::{
     CloseInfo, Config, ConfigError, RequestId, Session, SessionEvent, SocketId, TokenFailure,
-    TokenReason, Transmit,
+    TokenKind, TokenReason, Transmit, read_token_reply,
 };
 use genesys_notify_core::{Duration, Instant};
 use support::{
@@ -845,6 +846,92 @@ fn token_endpoint_refusal_stops_and_outage_retries() {
     assert_eq!(cloud.count(Operation::CreateChannel), 0);
 }
 
+/// The token reply is read by the core for every driver: a 2xx that carries no token (a proxy's
+/// login page, a truncated body) is a failure the session backs off from, never a success it
+/// waits on. Before, a driver that handed such a reply in as `Status { 200 }` left the fetch
+/// "in flight" until the 60 s answer timeout.
+#[test]
+fn a_success_reply_without_a_token_is_retried_at_once_not_after_a_minute() {
+    for failure in [
+        read_token_reply(200, None, b"<html>proxy login</html>").expect_err("no token in it"),
+        read_token_reply(200, None, br#"{"token_type":"bearer"}"#).expect_err("no access_token"),
+        TokenFailure::Status {
+            status: 200,
+            retry_after: None,
+            body: b"",
+        },
+    ] {
+        let mut cloud = Cloud::<1>::new(config(), &[AGENT]);
+        cloud.token_script.push_back(failure);
+        // The backoff starts at 1 s: well inside 10 s the retry has a token and the session is live.
+        cloud.run_for(secs(10));
+        assert_eq!(cloud.health(), Health::Live, "{failure:?}");
+        assert_eq!(cloud.token_fetches().len(), 2, "{failure:?}");
+        assert!(
+            cloud
+                .diagnoses()
+                .iter()
+                .any(|d| d.contains("requesting an access token") && d.contains("Retrying")),
+            "the diagnosis names what was wrong: {:?}",
+            cloud.diagnoses()
+        );
+    }
+}
+
+#[test]
+fn a_token_reply_is_read_the_same_for_every_driver() {
+    let token = read_token_reply(200, None, br#"{"access_token":"t-1","expires_in":3600}"#)
+        .expect("a token");
+    assert_eq!(token.access_token.expose_secret(), "t-1");
+    assert_eq!(token.expires_in, Some(Duration::from_secs(3600)));
+    for status in [301, 400, 401, 403, 429, 500, 503] {
+        let failure =
+            read_token_reply(status, Some(Duration::from_secs(7)), b"{}").expect_err("not a token");
+        assert!(
+            matches!(failure, TokenFailure::Status { status: s, retry_after: Some(_), .. } if s == status),
+            "{status}: {failure:?}"
+        );
+    }
+}
+
+/// A fixed token cannot be renewed: when it is refused, the session stops at once instead of
+/// asking the driver for "another" token it does not have (the drivers used to disagree here).
+#[test]
+fn a_refused_static_token_stops_without_a_second_fetch() {
+    let unauthorized = r#"{"message":"expired","code":"credentials.expired","status":401}"#;
+    let config =
+        Config::new(Environment::Cloud(Region::UsEast1), TokenKind::Static).random_seed(0x5eed);
+    let mut cloud = Cloud::<1>::new(config, &[AGENT]);
+    cloud.answer(
+        Operation::CreateChannel,
+        [Answer::status(401, unauthorized)],
+    );
+    cloud.run_for(secs(30));
+    assert_eq!(cloud.token_fetches(), [TokenReason::Initial]);
+    assert_eq!(cloud.count(Operation::CreateChannel), 1);
+    assert_eq!(cloud.health(), Health::AuthFailed);
+    let stopped = cloud.stopped().expect("stopped");
+    assert!(stopped.contains("supply a new one"), "{stopped}");
+}
+
+/// The same rule when Genesys revokes a fixed token: there is no other to fetch.
+#[test]
+fn a_revoked_static_token_stops_instead_of_fetching_again() {
+    let config =
+        Config::new(Environment::Cloud(Region::UsEast1), TokenKind::Static).random_seed(0x5eed);
+    let mut cloud = Cloud::<1>::new(config, &[AGENT]);
+    cloud.run_for(secs(5));
+    assert_eq!(cloud.health(), Health::Live);
+    cloud.publish(&format!(
+        r#"{{"topicName":"v2.system.token_revoked.{AGENT}","eventBody":{{}}}}"#
+    ));
+    cloud.run_for(secs(5));
+    assert_eq!(cloud.token_fetches(), [TokenReason::Initial]);
+    assert_eq!(cloud.health(), Health::AuthFailed);
+    let stopped = cloud.stopped().expect("stopped");
+    assert!(stopped.contains("configure a new token"), "{stopped}");
+}
+
 #[test]
 fn answers_for_unknown_ids_and_sockets_are_ignored() {
     let mut cloud = live_cloud();
@@ -1069,8 +1156,6 @@ fn a_gateway_resyncs_at_most_four_agents_at_once() {
         .map(|i| format!("00000000-0000-4000-8000-00000000000{i}"))
         .collect();
     let agents: Vec<&str> = ids.iter().map(String::as_str).collect();
-    use genesys_notify_core::region::{Environment, Region};
-    use genesys_notify_core::session::TokenKind;
     let config = Config::new(
         Environment::Cloud(Region::UsEast1),
         TokenKind::ClientCredentials,

@@ -36,10 +36,25 @@ pub enum Failure {
     InternalServerError,
     /// 503 `service.unavailable`.
     ServiceUnavailable,
+    /// 200 with an HTML page: not Genesys answering but a captive portal or a proxy's login
+    /// page. A success status without the expected body.
+    NotGenesys,
 }
+
+/// The page [`Failure::NotGenesys`] answers with.
+const PORTAL_PAGE: &str =
+    "<!doctype html><html><body><h1>Sign in to the guest network</h1></body></html>";
 
 impl Failure {
     pub(crate) fn response(self, operation: Operation) -> Response {
+        if self == Self::NotGenesys {
+            return (
+                StatusCode::OK,
+                [(axum::http::header::CONTENT_TYPE, "text/html")],
+                PORTAL_PAGE,
+            )
+                .into_response();
+        }
         if operation == Operation::Token {
             let (status, error, description) = match self {
                 Self::Unauthorized => (
@@ -63,7 +78,7 @@ impl Failure {
                     "server_error",
                     "internal error",
                 ),
-                Self::ServiceUnavailable => (
+                Self::ServiceUnavailable | Self::NotGenesys => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "temporarily_unavailable",
                     "try again later",
@@ -95,7 +110,7 @@ impl Failure {
                 "internal.server.error",
                 "The server encountered an unexpected condition.",
             ),
-            Self::ServiceUnavailable => ApiError::new(
+            Self::ServiceUnavailable | Self::NotGenesys => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service.unavailable",
                 "Service is currently unavailable.",

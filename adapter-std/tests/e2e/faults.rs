@@ -22,6 +22,27 @@ async fn a_401_fetches_a_new_token_once_and_carries_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_reply_that_is_not_a_token_is_diagnosed_and_retried() {
+    let sim = sim().start().await.expect("the simulator starts");
+    sim.faults()
+        .fail_next(Operation::Token, 1, Failure::NotGenesys);
+    let mut watch = Watch::start(client(&sim));
+    let item = watch
+        .until("a diagnosis", |item| matches!(item, Item::Diagnosis(_)))
+        .await;
+    let Item::Diagnosis(diagnosis) = item else {
+        unreachable!("until returns what it matched")
+    };
+    assert_eq!(
+        diagnosis.problem(),
+        genesys_notify::core::diagnosis::Problem::UnreadableReply
+    );
+    assert_eq!(diagnosis.action(), Action::Backoff);
+    watch.live().await;
+    assert_eq!(sim.log().requests_for(Operation::Token).len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_tokens_are_replaced_without_a_gap_in_the_light() {
     let sim = sim().start().await.expect("the simulator starts");
     let agent = sim.agent(DEMO_AGENT_ID);

@@ -14,7 +14,7 @@ use crate::event::{Event, EventError};
 use crate::json::BufferTooSmall;
 use crate::light::Health;
 use crate::region::{ConnectUriError, MAX_CHANNEL_ID_LEN};
-use crate::request::Request;
+use crate::request::{Request, ResponseError, TokenResponse};
 use crate::time::{Duration, Instant};
 
 /// One HTTP request the session asked for; the driver echoes it back with the outcome.
@@ -197,8 +197,47 @@ pub enum TokenFailure<'a> {
     },
     /// The token endpoint could not be reached (DNS, TCP, TLS, timeout).
     Transport(Transport),
+    /// The token endpoint answered with success but not with a usable token (not JSON, no
+    /// `access_token`); the session backs off and asks again, naming what was wrong.
+    Unreadable(ResponseError),
     /// The driver has no way to get a new token (a fixed token that was refused); stop.
     Unavailable,
+}
+
+/// Reads what the token endpoint answered (`POST /oauth/token`): its status, `Retry-After`
+/// and body, into the token or the [`TokenFailure`] to hand to
+/// [`Session::handle_token_failure`](super::Session::handle_token_failure).
+///
+/// Every driver calls this with the bytes it received, so the rule is the same everywhere: a
+/// 2xx with an `access_token` is a token; a 2xx without one is [`TokenFailure::Unreadable`]
+/// (never silently a "success" the session would wait on); any other status is
+/// [`TokenFailure::Status`], which the session diagnoses (a refusal stops, 429 waits, 5xx backs
+/// off).
+///
+/// ```
+/// use genesys_notify_core::session::{TokenFailure, read_token_reply};
+///
+/// let reply = br#"{"access_token":"t-1","expires_in":86399}"#;
+/// let token = read_token_reply(200, None, reply).expect("a token");
+/// assert_eq!(token.access_token.expose_secret(), "t-1");
+/// let refused = read_token_reply(401, None, br#"{"error":"invalid_client"}"#);
+/// assert!(matches!(refused, Err(TokenFailure::Status { status: 401, .. })));
+/// let unreadable = read_token_reply(200, None, b"<html>proxy login</html>");
+/// assert!(matches!(unreadable, Err(TokenFailure::Unreadable(_))));
+/// ```
+pub fn read_token_reply(
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> Result<TokenResponse<'_>, TokenFailure<'_>> {
+    if !(200..300).contains(&status) {
+        return Err(TokenFailure::Status {
+            status,
+            retry_after,
+            body,
+        });
+    }
+    TokenResponse::parse(body).map_err(TokenFailure::Unreadable)
 }
 
 /// What [`Session::handle_socket_frame`](super::Session::handle_socket_frame) made of a frame.

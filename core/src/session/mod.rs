@@ -90,7 +90,7 @@ pub use config::{
 pub use dedup::{DUPLICATE_RING_CAPACITY, DUPLICATE_WINDOW};
 pub use io::{
     CHANNEL_ID_CAPACITY, CloseInfo, ConnectionInfo, Inbound, Notice, RequestId, SessionEvent,
-    SocketId, StopReason, Suppressed, TokenFailure, TokenReason, Transmit,
+    SocketId, StopReason, Suppressed, TokenFailure, TokenReason, Transmit, read_token_reply,
 };
 pub use link::MAX_CONNECT_URI_LEN;
 
@@ -100,7 +100,7 @@ use crate::diagnosis::{Action, Context, Diagnosis, Step, Transport};
 use crate::event::{self, Event, EventError, SystemKind};
 use crate::json::BufferTooSmall;
 use crate::light::Health;
-use crate::request::Operation;
+use crate::request::{Operation, ResponseError};
 use crate::time::{Duration, Instant};
 use crate::topic::{self, TopicBuf, UserTopicKind};
 use calls::{Attempt, Candidate, Op, Pending};
@@ -351,9 +351,20 @@ impl<const AGENTS: usize> Session<AGENTS> {
                 let ctx = self.context();
                 match Diagnosis::from_response(&ctx, Operation::Token, status, retry_after, body) {
                     Some(diagnosis) => diagnosis,
-                    // A success status is no failure: the driver should have called handle_token.
-                    None => return,
+                    // A success status handed in as a failure: whatever the driver read, it was
+                    // no token. Waiting for one that will never come would hang the session.
+                    None => Diagnosis::from_unreadable_reply(
+                        &ctx,
+                        Operation::Token,
+                        ResponseError::Field {
+                            name: "access_token",
+                        },
+                    ),
                 }
+            }
+            TokenFailure::Unreadable(error) => {
+                self.transport_failures = 0;
+                Diagnosis::from_unreadable_reply(&self.context(), Operation::Token, error)
             }
             TokenFailure::Unavailable => {
                 self.stop_with(StopReason::TokenUnavailable, Health::AuthFailed);
@@ -652,6 +663,15 @@ impl<const AGENTS: usize> Session<AGENTS> {
             return None;
         }
         if let Some(reason) = self.token.take_wanted(now) {
+            if self.config.token_kind == TokenKind::Static && self.token.generation() > 0 {
+                // A fixed token cannot be renewed: once it is refused or revoked, asking the
+                // driver again would only hand back the same token. Stop, in every driver alike.
+                self.stop_with(StopReason::TokenUnavailable, Health::AuthFailed);
+                return self
+                    .closes
+                    .pop_front()
+                    .map(|socket| Transmit::Close { socket });
+            }
             return Some(Transmit::FetchToken { reason });
         }
         self.schedule_resync_reads();
