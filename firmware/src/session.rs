@@ -25,10 +25,11 @@ use crate::shared;
 use crate::time::now;
 
 /// The root CAs a Genesys server chain may end at; see `certs/README.md` for why these.
-const ROOTS: [&[u8]; 6] = [
+const ROOTS: [&[u8]; 7] = [
     include_bytes!("../certs/amazon-root-ca-1.der"),
     include_bytes!("../certs/amazon-root-ca-2.der"),
     include_bytes!("../certs/amazon-root-ca-3.der"),
+    include_bytes!("../certs/amazon-root-ca-4.der"),
     include_bytes!("../certs/starfield-services-root-certificate-authority-g2.der"),
     include_bytes!("../certs/digicert-global-root-ca.der"),
     include_bytes!("../certs/digicert-global-root-g2.der"),
