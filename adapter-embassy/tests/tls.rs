@@ -137,7 +137,7 @@ async fn the_host_name_as_the_fifth_of_five_names_is_found() {
 
 #[tokio::test]
 async fn a_matching_name_after_many_others_is_found() {
-    // embedded-tls's own verifier keeps only the first three SAN names; ours reads them all.
+    // embedded-tls's own verifier keeps only the first three SAN names; webpki reads them all.
     let names = [
         "a.example",
         "b.example",
