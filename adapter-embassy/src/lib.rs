@@ -2,8 +2,9 @@
 //!
 //! The Genesys Cloud notification session of `genesys-notify-core`, driven on a microcontroller:
 //! DNS and TCP through embassy-net, TLS 1.3 through embedded-tls with the server's certificate
-//! always verified, HTTP/1.1 for the REST calls and a WebSocket client for the notification
-//! socket. No heap (unless the `rsa` feature is on, see [`tls`]), every buffer the caller's.
+//! chain always verified (by rustls-webpki, without an allocator: see [`tls`]), HTTP/1.1 for the
+//! REST calls and a WebSocket client for the notification socket. No heap (unless the `rsa`
+//! feature is on, see [`tls`]), every buffer the caller's.
 //!
 //! The [`Runner`] is the whole driver: one loop that hands network happenings to the core's
 //! session and carries out what it asks. A [`Client`] gives the application (the desk light's

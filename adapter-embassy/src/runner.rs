@@ -882,10 +882,23 @@ where
         Ok(stream) => Ok(stream),
         Err(TlsError::Io) => Err(Transport::Closed),
         Err(failure) => {
-            report!(warn, "TLS: ", failure);
+            report!(warn, "TLS to ", TlsFailure { host, failure });
             shared.tls_failure.set(Some(failure));
             Err(Transport::Tls)
         }
+    }
+}
+
+/// A TLS failure in the log, with the host it happened with: a name mismatch or an unknown
+/// root is only actionable knowing which host.
+struct TlsFailure<'h> {
+    host: &'h str,
+    failure: TlsError,
+}
+
+impl core::fmt::Display for TlsFailure<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}: {}", self.host, self.failure)
     }
 }
 

@@ -96,9 +96,11 @@ async fn main(spawner: Spawner) -> ! {
     };
     let config = store.load().await;
     let configured = config.is_complete();
+    let floor = store.load_time_floor().await;
     shared::with(|s| {
         s.indicator = desk_light_logic::indicator::Indicator::new(configured);
         s.render = console::render_settings(&config);
+        s.time_floor = floor;
     });
 
     // UART0 on its default pins, as the ROM and the USB-UART bridges of dev boards use it.
@@ -164,7 +166,10 @@ async fn main(spawner: Spawner) -> ! {
     let trng = Trng::try_new().expect("the TRNG source was enabled above");
     spawner.spawn(session::run(stack, config, trng, seed(&rng)).expect("spawned once"));
 
-    halt().await
+    // The main task has nothing else to do: it writes the time floor to flash when asked. Its
+    // future already held the settings' load, so the write adds no static RAM, and the
+    // session never waits for the flash.
+    time::save_floor(store).await
 }
 
 /// The Wi-Fi driver's configuration: its buffers sized for a light, not for throughput.

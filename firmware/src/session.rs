@@ -25,10 +25,11 @@ use crate::shared;
 use crate::time::now;
 
 /// The root CAs a Genesys server chain may end at; see `certs/README.md` for why these.
-const ROOTS: [&[u8]; 6] = [
+const ROOTS: [&[u8]; 7] = [
     include_bytes!("../certs/amazon-root-ca-1.der"),
     include_bytes!("../certs/amazon-root-ca-2.der"),
     include_bytes!("../certs/amazon-root-ca-3.der"),
+    include_bytes!("../certs/amazon-root-ca-4.der"),
     include_bytes!("../certs/starfield-services-root-certificate-authority-g2.der"),
     include_bytes!("../certs/digicert-global-root-ca.der"),
     include_bytes!("../certs/digicert-global-root-g2.der"),
@@ -51,12 +52,16 @@ static BUFFERS: ConstStaticCell<Buffers<PAYLOAD>> =
 /// What the runner tells the light.
 static CLIENT: ClientState<CriticalSectionRawMutex> = ClientState::new();
 
-/// The wall clock the TLS layer reads: SNTP's, shared.
+/// The wall clock the TLS layer reads: SNTP's, shared, never below the time floor.
 struct SntpClock;
 
 impl WallClock for SntpClock {
     fn now(&self) -> Option<UnixTime> {
-        shared::with(|s| s.clock.unix_secs(now())).map(UnixTime::from_secs)
+        shared::with(|s| {
+            let clock = s.clock.unix_secs(now())?;
+            Some(s.time_floor.floor().map_or(clock, |floor| clock.max(floor)))
+        })
+        .map(UnixTime::from_secs)
     }
 }
 
@@ -120,14 +125,24 @@ pub async fn run(stack: Stack<'static>, config: Config, rng: Trng, seed: u64) {
     }
 }
 
-/// Copies every status change into the light's indicator, and prints each new diagnosis in
-/// words (the core's diagnoses never contain a secret); never returns.
+/// Copies every status change into the light's indicator, prints each new diagnosis in words
+/// (the core's diagnoses never contain a secret), and raises the time floor whenever a new
+/// notification socket opens; never returns.
 async fn forward_status() -> ! {
     let client = CLIENT.client();
     let mut last_health = None;
     let mut diagnoses = 0;
+    let mut last_socket = None;
     loop {
         let status = client.changed().await;
+        // A socket that just opened passed a TLS handshake whose chain was verified at the
+        // wall clock's time: that time is known good.
+        if status.live && last_socket != Some(status.reconnects) {
+            last_socket = Some(status.reconnects);
+            raise_time_floor();
+        } else if !status.live {
+            last_socket = None;
+        }
         shared::with(|s| {
             s.indicator.session(status.health);
             s.indicator.agent(status.activity, status.stale);
@@ -155,5 +170,17 @@ async fn forward_status() -> ! {
             defmt::warn!("session: TLS: {}", defmt::Display2Format(&error));
             shared::set_problem(Some(&error));
         }
+    }
+}
+
+/// The wall clock's time was just confirmed by a verified handshake: the floor rises to it,
+/// and the main task saves it when it has risen by a day (`desk_light_logic::time_floor`).
+fn raise_time_floor() {
+    let save = shared::with(|s| {
+        let good = s.clock.unix_secs(now())?;
+        s.time_floor.observe(good)
+    });
+    if let Some(floor) = save {
+        crate::time::FLOOR_TO_SAVE.signal(floor);
     }
 }

@@ -9,6 +9,7 @@ use core::fmt::Write;
 
 use desk_light_logic::indicator::Indicator;
 use desk_light_logic::sntp::WallClock;
+use desk_light_logic::time_floor::TimeFloor;
 use embassy_sync::blocking_mutex::Mutex;
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use genesys_notify_core::light::Theme;
@@ -35,6 +36,8 @@ pub struct Shared {
     pub indicator: Indicator,
     /// The wall clock, set by SNTP.
     pub clock: WallClock,
+    /// The floor under the wall clock: no SNTP answer before it is believed.
+    pub time_floor: TimeFloor,
     /// The light's IPv4 address.
     pub address: Option<[u8; 4]>,
     /// The last problem, in words.
@@ -46,6 +49,7 @@ pub struct Shared {
 static SHARED: Mutex<CriticalSectionRawMutex, RefCell<Shared>> = Mutex::new(RefCell::new(Shared {
     indicator: Indicator::new(false),
     clock: WallClock::new(),
+    time_floor: TimeFloor::new(),
     address: None,
     problem: String::new(),
     render: RenderSettings {

@@ -5,7 +5,9 @@
 use core::fmt;
 
 use desk_light_logic::config::{Config, Key};
+use desk_light_logic::sntp::Utc;
 use desk_light_logic::store::{self, Map, StoreError};
+use desk_light_logic::time_floor::TimeFloor;
 use embassy_embedded_hal::adapter::BlockingAsync;
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::mutex::Mutex;
@@ -81,6 +83,30 @@ impl Store {
             defmt::error!("settings: {}", defmt::Display2Format(&error));
             Config::default()
         })
+    }
+
+    /// The time floor saved by an earlier run (none on a new light, or if it cannot be read:
+    /// the light then believes its first time server answer, as a new light does).
+    pub async fn load_time_floor(&self) -> TimeFloor {
+        match store::load_time_floor(&mut *self.map.lock().await).await {
+            Ok(Some(floor)) => {
+                defmt::info!(
+                    "time: no time before {} is believed",
+                    defmt::Display2Format(&Utc(floor))
+                );
+                TimeFloor::restored(floor)
+            }
+            Ok(None) => TimeFloor::new(),
+            Err(error) => {
+                defmt::warn!("time: floor unreadable: {}", defmt::Display2Format(&error));
+                TimeFloor::new()
+            }
+        }
+    }
+
+    /// Saves the time floor.
+    pub async fn save_time_floor(&self, unix_secs: u64) -> Result<(), StoreError> {
+        store::save_time_floor(&mut *self.map.lock().await, unix_secs).await
     }
 
     /// Writes the current value of `key`.

@@ -5,12 +5,18 @@ use desk_light_logic::sntp::{self, PACKET_LEN, REPLY_TIMEOUT, RESYNC_INTERVAL, S
 use embassy_net::dns::DnsQueryType;
 use embassy_net::udp::{PacketMetadata, UdpSocket};
 use embassy_net::{IpAddress, Stack};
+use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+use embassy_sync::signal::Signal;
 use embassy_time::{Timer, with_timeout};
 use genesys_notify_core::backoff::SplitMix64;
 use genesys_notify_core::time::{Duration, Instant};
 use heapless::String;
 
 use crate::shared;
+use crate::store::Store;
+
+/// A time floor to write to flash (`desk_light_logic::time_floor`): the newest wins.
+pub static FLOOR_TO_SAVE: Signal<CriticalSectionRawMutex, u64> = Signal::new();
 
 /// The monotonic clock, in the core's type.
 pub fn now() -> Instant {
@@ -60,18 +66,49 @@ pub async fn run(stack: Stack<'static>, server: String<TIME_SERVER_CAPACITY>, se
         match exchange(stack, &server, rng.next_u64()).await {
             Ok(unix_millis) => {
                 retry.reset();
-                shared::with(|s| {
-                    s.clock.set(now(), unix_millis);
-                    s.indicator.clock_set();
+                let set = shared::with(|s| {
+                    s.time_floor.check(unix_millis / 1000).map(|()| {
+                        s.clock.set(now(), unix_millis);
+                        s.indicator.clock_set();
+                    })
                 });
-                defmt::info!("time: clock set, unix {}", unix_millis / 1000);
-                Timer::after(to_embassy(RESYNC_INTERVAL)).await;
+                match set {
+                    Ok(()) => {
+                        defmt::info!("time: clock set, unix {}", unix_millis / 1000);
+                        Timer::after(to_embassy(RESYNC_INTERVAL)).await;
+                    }
+                    Err(walked_back) => {
+                        // The clock keeps running from its last setting (if any); asking
+                        // again soon gives a server that answered wrong once another chance.
+                        defmt::warn!("time: {}", defmt::Display2Format(&walked_back));
+                        shared::with(|s| s.indicator.clock_failed());
+                        shared::set_problem(Some(&walked_back));
+                        Timer::after(to_embassy(retry.next_delay(&mut rng))).await;
+                    }
+                }
             }
             Err(error) => {
                 defmt::warn!("time: {}", defmt::Display2Format(&error));
                 shared::with(|s| s.indicator.clock_failed());
                 shared::set_problem(Some(&error));
                 Timer::after(to_embassy(retry.next_delay(&mut rng))).await;
+            }
+        }
+    }
+}
+
+/// Writes each time floor [`FLOOR_TO_SAVE`] is given; never returns. A failed write is logged,
+/// and the floor asks for it again at the next verified handshake.
+pub async fn save_floor(store: &Store) -> ! {
+    loop {
+        let floor = FLOOR_TO_SAVE.wait().await;
+        match store.save_time_floor(floor).await {
+            Ok(()) => {
+                shared::with(|s| s.time_floor.saved(floor));
+                defmt::info!("time: floor saved, unix {}", floor);
+            }
+            Err(error) => {
+                defmt::warn!("time: floor not saved: {}", defmt::Display2Format(&error))
             }
         }
     }

@@ -1,16 +1,18 @@
-//! A server's certificate chain, checked against the desk light's real trust store: never a
+//! A server's certificate chain, through the verifier's entry point (webpki's path building
+//! with our signature algorithms and glue) against the desk light's real trust store: never a
 //! panic, whatever the DER; and nothing the fuzzer makes is accepted (it cannot forge a
 //! signature of a real root), so an `Ok` would be a verifier bug. The input also goes in as a
-//! trust anchor, which parses it the same way.
+//! trust anchor, which webpki reads on its own path.
 #![no_main]
 
 use genesys_notify_embassy::tls::{ChainVerifier, TrustAnchors, UnixTime};
 use libfuzzer_sys::fuzz_target;
 
-const ROOTS: [&[u8]; 6] = [
+const ROOTS: [&[u8]; 7] = [
     include_bytes!("../../../firmware/certs/amazon-root-ca-1.der"),
     include_bytes!("../../../firmware/certs/amazon-root-ca-2.der"),
     include_bytes!("../../../firmware/certs/amazon-root-ca-3.der"),
+    include_bytes!("../../../firmware/certs/amazon-root-ca-4.der"),
     include_bytes!("../../../firmware/certs/starfield-services-root-certificate-authority-g2.der"),
     include_bytes!("../../../firmware/certs/digicert-global-root-ca.der"),
     include_bytes!("../../../firmware/certs/digicert-global-root-g2.der"),

@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, PublicKeyData,
+    SigningKey,
+};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -15,6 +18,8 @@ pub const VALID_DAY: u64 = 1_906_502_400;
 /// generate RSA keys, and generating them in a debug build takes too long).
 const RSA_ROOT_KEY: &[u8] = include_bytes!("../data/rsa2048-root.test-key.pk8");
 const RSA_LEAF_KEY: &[u8] = include_bytes!("../data/rsa2048-leaf.test-key.pk8");
+/// An RSA-1024 key, too short to be trusted; ring refuses to sign with it, the `rsa` crate does.
+const RSA_1024_KEY: &[u8] = include_bytes!("../data/rsa1024.test-key.pk8");
 
 /// Which key algorithm a certificate uses.
 #[derive(Clone, Copy)]
@@ -23,6 +28,59 @@ pub enum Algorithm {
     P384,
     RsaRoot,
     RsaLeaf,
+}
+
+/// A CA's signing key: one ring can use, or an RSA-1024 key signed with by the `rsa` crate.
+pub enum CaKey {
+    Ring(KeyPair),
+    WeakRsa {
+        key: rsa::RsaPrivateKey,
+        public: Vec<u8>,
+    },
+}
+
+impl CaKey {
+    /// The RSA-1024 test key.
+    pub fn weak_rsa() -> Self {
+        use rsa::pkcs1::EncodeRsaPublicKey;
+        use rsa::pkcs8::DecodePrivateKey;
+        let key = rsa::RsaPrivateKey::from_pkcs8_der(RSA_1024_KEY).expect("the RSA-1024 key");
+        let public = key
+            .to_public_key()
+            .to_pkcs1_der()
+            .expect("PKCS#1 public key")
+            .into_vec();
+        Self::WeakRsa { key, public }
+    }
+}
+
+impl PublicKeyData for CaKey {
+    fn der_bytes(&self) -> &[u8] {
+        match self {
+            Self::Ring(key) => key.der_bytes(),
+            Self::WeakRsa { public, .. } => public,
+        }
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        match self {
+            Self::Ring(key) => key.algorithm(),
+            Self::WeakRsa { .. } => &rcgen::PKCS_RSA_SHA256,
+        }
+    }
+}
+
+impl SigningKey for CaKey {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        use rsa::signature::{SignatureEncoding, Signer};
+        match self {
+            Self::Ring(key) => key.sign(msg),
+            Self::WeakRsa { key, .. } => {
+                let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.clone());
+                Ok(signer.sign(msg).to_vec())
+            }
+        }
+    }
 }
 
 fn key(algorithm: Algorithm) -> KeyPair {
@@ -62,14 +120,15 @@ fn params(names: &[&str], common_name: &str, ca: bool) -> CertificateParams {
 
 /// A certificate authority that can issue intermediates and leaves.
 pub struct Authority {
-    issuer: CertifiedIssuer<'static, KeyPair>,
+    issuer: CertifiedIssuer<'static, CaKey>,
 }
 
 impl Authority {
     /// A self-signed root.
     pub fn root(name: &str, algorithm: Algorithm) -> Self {
-        let issuer = CertifiedIssuer::self_signed(params(&[], name, true), key(algorithm))
-            .expect("root certificate");
+        let issuer =
+            CertifiedIssuer::self_signed(params(&[], name, true), CaKey::Ring(key(algorithm)))
+                .expect("root certificate");
         Self { issuer }
     }
 
@@ -80,10 +139,37 @@ impl Authority {
 
     /// An intermediate CA signed by this one; `ca: false` makes one that must not sign.
     pub fn intermediate(&self, name: &str, algorithm: Algorithm, ca: bool) -> Self {
-        let issuer =
-            CertifiedIssuer::signed_by(params(&[], name, ca), key(algorithm), &self.issuer)
-                .expect("intermediate certificate");
+        self.intermediate_with(name, CaKey::Ring(key(algorithm)), |params| {
+            if !ca {
+                params.is_ca = IsCa::NoCa;
+            }
+        })
+    }
+
+    /// An intermediate CA with key `key`, whose parameters the test adjusts (constraints,
+    /// extended key usage).
+    pub fn intermediate_with(
+        &self,
+        name: &str,
+        key: CaKey,
+        adjust: impl FnOnce(&mut CertificateParams),
+    ) -> Self {
+        let mut params = params(&[], name, true);
+        adjust(&mut params);
+        let issuer = CertifiedIssuer::signed_by(params, key, &self.issuer)
+            .expect("intermediate certificate");
         Self { issuer }
+    }
+
+    /// This CA's own certificate and key, presented by a server as if they were a leaf's.
+    pub fn as_leaf(&self) -> Leaf {
+        let CaKey::Ring(key) = self.issuer.key() else {
+            panic!("only a ring key can serve TLS");
+        };
+        Leaf {
+            der: self.der(),
+            key: key.serialize_der(),
+        }
     }
 
     /// A leaf for `names`, valid from 2025 to 2035 unless `validity` says otherwise.
@@ -120,17 +206,25 @@ pub struct Leaf {
 /// Starts a TLS 1.3 server on 127.0.0.1 presenting `leaf` followed by `chain`; each accepted
 /// connection reads one line and answers `echo: <line>`. Returns the port.
 pub async fn serve(leaf: &Leaf, chain: &[Vec<u8>]) -> u16 {
+    serve_signing_with(leaf, chain, leaf).await
+}
+
+/// As [`serve`], but the handshake's `CertificateVerify` is signed with `signer`'s private key
+/// instead of `leaf`'s: a server that does not hold the key its certificate names.
+pub async fn serve_signing_with(leaf: &Leaf, chain: &[Vec<u8>], signer: &Leaf) -> u16 {
     let mut certs = vec![CertificateDer::from(leaf.der.clone())];
     certs.extend(chain.iter().cloned().map(CertificateDer::from));
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key.clone()));
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signer.key.clone()));
+    let key = rustls::crypto::ring::sign::any_supported_type(&key).expect("a signing key");
+    let resolver =
+        rustls::sign::SingleCertAndKey::from(rustls::sign::CertifiedKey::new(certs, key));
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_protocol_versions(&[&rustls::version::TLS13])
     .expect("TLS 1.3")
     .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .expect("server certificate");
+    .with_cert_resolver(Arc::new(resolver));
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("address").port();

@@ -2,7 +2,7 @@
 //!
 //! Everything the desk-light firmware decides, without the hardware: the settings and their
 //! flash format, the console's line protocol, the LED frames, what the light says about its own
-//! health, SNTP, and when to retry Wi-Fi.
+//! health, SNTP and the floor under the clock, and when to retry Wi-Fi.
 //!
 //! Why a separate crate: no board is attached to CI, and the firmware's behaviour must still be
 //! tested. The firmware (`desk-light`) is left with wiring only — peripherals, tasks and
@@ -20,3 +20,4 @@ pub mod network;
 pub mod render;
 pub mod sntp;
 pub mod store;
+pub mod time_floor;

@@ -4,6 +4,8 @@
 //! in the middle of a write; this module decides what goes into the records ([`Config::encode`],
 //! keyed by [`Key::id`]) and how a light boots from whatever it finds — every readable record
 //! applied, every unusable one reported and skipped, never a panic and never a refusal to boot.
+//! The same map keeps one record that is no setting: the light's time floor
+//! ([`crate::time_floor`]), read and written by [`load_time_floor`] and [`save_time_floor`].
 //! It is generic over the flash, so the host tests run it on a RAM flash with the same
 //! page size and write rules as the ESP32's.
 
@@ -15,6 +17,7 @@ use sequential_storage::cache::{Cache, Uncached};
 use sequential_storage::map::{MapConfig, MapStorage};
 
 use crate::config::{Config, Key, LoadError, MAX_VALUE_LEN};
+use crate::time_floor;
 
 /// Scratch space for one record: the key, the longest value and `sequential-storage`'s item
 /// header, rounded up to flash words with room to spare.
@@ -82,6 +85,9 @@ pub async fn load<S: NorFlash>(
     let mut items = map.fetch_all_items(&mut scratch).await?;
     let mut record = [0u8; RECORD_BUFFER_LEN];
     while let Some((id, value)) = items.next::<&[u8]>(&mut record).await? {
+        if id == time_floor::RECORD_ID {
+            continue;
+        }
         if let Err(error) = config.load(id, value) {
             skipped(error);
         }
@@ -121,6 +127,27 @@ async fn write<S: NorFlash>(map: &mut Map<S>, config: &Config, key: Key) -> Resu
     let value: &[u8] = value.get(..len).unwrap_or_default();
     let mut scratch = [0u8; RECORD_BUFFER_LEN];
     map.store_item(&mut scratch, &key.id(), &value).await?;
+    Ok(())
+}
+
+/// The saved time floor, if any; a record that cannot be read counts as none.
+pub async fn load_time_floor<S: NorFlash>(map: &mut Map<S>) -> Result<Option<u64>, StoreError> {
+    let mut scratch = [0u8; RECORD_BUFFER_LEN];
+    let record = map
+        .fetch_item::<&[u8]>(&mut scratch, &time_floor::RECORD_ID)
+        .await?;
+    Ok(record.and_then(time_floor::decode))
+}
+
+/// Saves the time floor `unix_secs`.
+pub async fn save_time_floor<S: NorFlash>(
+    map: &mut Map<S>,
+    unix_secs: u64,
+) -> Result<(), StoreError> {
+    let mut scratch = [0u8; RECORD_BUFFER_LEN];
+    let record = time_floor::encode(unix_secs);
+    map.store_item(&mut scratch, &time_floor::RECORD_ID, &&record[..])
+        .await?;
     Ok(())
 }
 
@@ -330,6 +357,24 @@ mod tests {
         assert!(skipped.is_empty(), "{skipped:?}");
         assert_eq!(encoded(&loaded), encoded(&config));
         assert!(loaded.is_complete());
+    }
+
+    #[test]
+    fn the_time_floor_survives_a_restart_beside_the_settings_and_is_no_setting() {
+        let config = configured();
+        let mut store = map(RamFlash::new());
+        assert_eq!(block_on(load_time_floor(&mut store)), Ok(None));
+        block_on(save(&mut store, &config, Key::Agent)).unwrap();
+        block_on(save_time_floor(&mut store, 1_795_945_260)).unwrap();
+        block_on(save_time_floor(&mut store, 1_796_031_660)).unwrap();
+        let mut store = reboot(store);
+        let (loaded, skipped) = load_all(&mut store);
+        assert!(skipped.is_empty(), "{skipped:?}");
+        assert_eq!(loaded.agent(), AGENT);
+        assert_eq!(
+            block_on(load_time_floor(&mut store)),
+            Ok(Some(1_796_031_660))
+        );
     }
 
     #[test]
