@@ -193,47 +193,45 @@ fn refusal(error: webpki::Error) -> CertificateError {
     }
 }
 
-/// The `subjectPublicKeyInfo` of a certificate, whole (tag and length included), found by
-/// stepping over the `tbsCertificate` fields before it (RFC 5280 §4.1). Called on a leaf webpki
-/// has already parsed; `None` for anything that is not laid out so.
+/// The `subjectPublicKeyInfo` of a certificate, whole (tag and length included), kept from the
+/// server's `Certificate` message until its `CertificateVerify` arrives (the message's buffer
+/// is reused in between, and webpki without an allocator keeps no copy).
+///
+/// Called only on a leaf webpki has just accepted; the DER is read by the `der` crate, and
+/// this function only picks the field RFC 5280 §4.1 puts after the subject. `None` for
+/// anything that is not laid out so.
 fn subject_public_key_info(certificate: &[u8]) -> Option<&[u8]> {
-    const SEQUENCE: u8 = 0x30;
+    use der::Reader as _;
+    /// `version [0] EXPLICIT`, present in every v3 certificate.
     const VERSION: u8 = 0xa0;
-    let (_, certificate, _) = der_element(certificate)?;
-    let (_, tbs, _) = der_element(certificate)?;
-    let mut rest = tbs;
-    if rest.first() == Some(&VERSION) {
-        rest = der_element(rest)?.2;
-    }
-    // serialNumber, signature, issuer, validity, subject.
-    for _ in 0..5 {
-        rest = der_element(rest)?.2;
-    }
-    let (tag, _, after) = der_element(rest)?;
-    let spki = rest.get(..rest.len() - after.len())?;
-    (tag == SEQUENCE).then_some(spki)
+    let mut reader = der::SliceReader::new(certificate).ok()?;
+    reader
+        .sequence(|certificate| {
+            let spki = certificate.sequence(|tbs| {
+                if tbs.peek_byte() == Some(VERSION) {
+                    tbs.tlv_bytes()?;
+                }
+                // serialNumber, signature, issuer, validity, subject.
+                for _ in 0..5 {
+                    tbs.tlv_bytes()?;
+                }
+                let spki = tbs.tlv_bytes()?;
+                skip_rest(tbs)?;
+                Ok(spki)
+            })?;
+            skip_rest(certificate)?;
+            Ok(spki)
+        })
+        .ok()
 }
 
-/// The DER element at the start of `input`: its tag, its contents, and what follows it.
-fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        // Two length bytes cover 64 KiB, more than a TLS record holds.
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 2 {
-            return None;
-        }
-        let (bytes, rest) = rest.split_at_checked(count)?;
-        let len = bytes
-            .iter()
-            .fold(0usize, |len, &byte| len << 8 | usize::from(byte));
-        (len, rest)
-    };
-    let (contents, rest) = rest.split_at_checked(len)?;
-    Some((tag, contents, rest))
+/// Steps over the elements left in a `SEQUENCE` (the `der` crate insists a nested read ends
+/// at its end).
+fn skip_rest<'r>(reader: &mut impl der::Reader<'r>) -> der::Result<()> {
+    while !reader.is_finished() {
+        reader.tlv_bytes()?;
+    }
+    Ok(())
 }
 
 impl TlsVerifier<Aes128GcmSha256> for ChainVerifier<'_> {

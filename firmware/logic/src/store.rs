@@ -105,7 +105,7 @@ pub const KEPT_RECORDS: usize = 4;
 /// superseded record stays in flash, readable with a flash dump, until its page is reclaimed.
 /// That is harmless for a brightness and not for a secret, so after writing a secret (the Wi-Fi
 /// password, the client secret) the whole partition is erased and every current setting written
-/// back ([`scrub`]): no earlier value of any secret survives. It costs one erase of the
+/// back: no earlier value of any secret survives. It costs one erase of the
 /// partition's pages per secret change, which a person makes by hand and rarely.
 pub async fn save<S: NorFlash>(
     map: &mut Map<S>,
