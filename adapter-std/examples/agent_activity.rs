@@ -19,7 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("usage: agent_activity <region|domain|http://127.0.0.1:PORT> <user-id>");
         std::process::exit(2);
     };
-    let environment = Environment::parse(&environment).map_err(|e| e.to_string())?;
+    let environment = Environment::parse(&environment)?;
     let mut notifications = ClientBuilder::new(environment)
         .token_provider(token::from_env()?)
         .agent(user)

@@ -21,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("usage: raw_topic <region|domain|URL> <user-id> <topic>");
         std::process::exit(2);
     };
-    let environment = Environment::parse(&environment).map_err(|e| e.to_string())?;
+    let environment = Environment::parse(&environment)?;
     let mut notifications = ClientBuilder::new(environment)
         .token_provider(token::from_env()?)
         .agent(user)

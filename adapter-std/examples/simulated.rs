@@ -21,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .heartbeat_interval(Duration::from_secs(1))
         .start()
         .await?;
-    let environment = Environment::parse(&sim.base_url()).map_err(|e| e.to_string())?;
+    let environment = Environment::parse(&sim.base_url())?;
     let mut notifications = ClientBuilder::new(environment)
         .token_provider(ClientCredentials::new(
             DEMO_CLIENT_ID,

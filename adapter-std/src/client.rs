@@ -63,7 +63,7 @@ const MAX_TRANSMIT_BUF: usize = 256 * 1024;
 /// use genesys_notify::{ClientBuilder, Environment, Item, token};
 ///
 /// // The core is no_std: its errors implement Display, not std::error::Error.
-/// let environment = Environment::parse("eu-west-1").map_err(|e| e.to_string())?;
+/// let environment = Environment::parse("eu-west-1")?;
 /// let mut notifications = ClientBuilder::new(environment)
 ///     .token_provider(token::from_env()?)
 ///     .agent("8a5b1f7c-1d2e-4f00-9a1b-0c2d3e4f5a6b")
@@ -311,8 +311,11 @@ impl ClientBuilder {
     }
 }
 
-/// The stream of [`Item`]s of a running client. Dropping it stops the client and closes its
-/// sockets.
+/// How long [`Notifications::close`] waits for the server to answer the close frames.
+pub const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// The stream of [`Item`]s of a running client. [`Notifications::close`] stops the client with
+/// close frames; dropping it stops the client at once.
 #[derive(Debug)]
 pub struct Notifications {
     items: mpsc::Receiver<Item>,
@@ -324,6 +327,18 @@ impl Stream for Notifications {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Item>> {
         self.items.poll_recv(cx)
+    }
+}
+
+impl Notifications {
+    /// Stops the client gracefully: every open socket is sent a WebSocket close frame, and the
+    /// client waits for the server's answer (at most [`CLOSE_WAIT`]) before it ends. Dropping
+    /// the stream instead stops at once, without close frames.
+    pub async fn close(mut self) {
+        self.items.close();
+        // The runner ends by itself once it has closed the sockets; it never panics on purpose,
+        // and an abnormal end leaves nothing more to close.
+        let _ = (&mut self.task).await;
     }
 }
 
@@ -395,9 +410,28 @@ impl Runner {
                     self.session.handle_timeout(now);
                 }
                 () = self.items.closed() => {
-                    debug!("the consumer dropped the stream; stopping");
+                    debug!("the consumer closed the stream; closing the sockets");
+                    self.close_sockets(&mut inbound).await;
                     return;
                 }
+            }
+        }
+    }
+
+    /// Sends every open socket a close frame and waits, at most [`CLOSE_WAIT`], for each to
+    /// end: the server sees a clean close instead of a dropped connection.
+    async fn close_sockets(&mut self, inbound: &mut mpsc::Receiver<SocketEvent<SocketId>>) {
+        for handle in self.sockets.values() {
+            handle.close();
+        }
+        let deadline = tokio::time::Instant::now() + CLOSE_WAIT;
+        while !self.sockets.is_empty() {
+            match tokio::time::timeout_at(deadline, inbound.recv()).await {
+                Ok(Some(SocketEvent::Closed(id, _))) => {
+                    self.sockets.remove(&id);
+                }
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
             }
         }
     }

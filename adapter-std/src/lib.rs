@@ -8,7 +8,7 @@
 //! use futures::StreamExt;
 //! use genesys_notify::{ClientBuilder, Environment, Item, token};
 //!
-//! let environment = Environment::parse("mypurecloud.ie").map_err(|e| e.to_string())?;
+//! let environment = Environment::parse("mypurecloud.ie")?;
 //! let mut notifications = ClientBuilder::new(environment)
 //!     .token_provider(token::from_env()?) // GENESYS_CLIENT_ID + GENESYS_CLIENT_SECRET, or GENESYS_TOKEN
 //!     .agent("8a5b1f7c-1d2e-4f00-9a1b-0c2d3e4f5a6b")
@@ -85,7 +85,9 @@ mod socket;
 pub mod tls;
 pub mod token;
 
-pub use client::{ClientBuilder, DEFAULT_ITEM_CAPACITY, MAX_AGENTS, Notifications, StartError};
+pub use client::{
+    CLOSE_WAIT, ClientBuilder, DEFAULT_ITEM_CAPACITY, MAX_AGENTS, Notifications, StartError,
+};
 pub use genesys_notify_core as core;
 pub use genesys_notify_core::region::Environment;
 pub use item::{AgentUpdate, ConnectionUpdate, Item, Notification};

@@ -37,7 +37,7 @@
 //!
 //! # Responses
 //!
-//! The bodies of the replies parse into borrowed, typed values: [`ChannelCreated`],
+//! The bodies of the replies parse into borrowed, typed values: [`Channel`],
 //! [`TokenResponse`], [`SubscriptionResults`], [`TokenInfo`], [`ChannelList`],
 //! [`AvailableTopics`], and the two error shapes [`ApiError`] (every REST endpoint) and
 //! [`TokenError`] (the token endpoint). Unknown fields are ignored, unknown enum values
@@ -474,7 +474,7 @@ pub fn token_refresh<'b, T: AsRef<str>>(
     )
 }
 
-/// `POST /api/v2/notifications/channels` (no body). The reply is a [`ChannelCreated`].
+/// `POST /api/v2/notifications/channels` (no body). The reply is a [`Channel`].
 pub fn create_channel(buf: &mut [u8]) -> Result<Request<'_>, BufferTooSmall> {
     api(buf, Operation::CreateChannel, Method::Post, |out| {
         out.text(CHANNELS_PATH)
@@ -847,9 +847,6 @@ pub struct Channel<'a> {
     /// Kept as text: the core has no wall clock, and renews on its own monotonic deadline.
     pub expires: Option<Str<'a>>,
 }
-
-/// The reply of [`create_channel`]: the contract's name for a [`Channel`].
-pub type ChannelCreated<'a> = Channel<'a>;
 
 impl<'a> Channel<'a> {
     /// Parses the reply of `POST /api/v2/notifications/channels`.
@@ -1633,7 +1630,7 @@ mod tests {
             "channel_create_response__quick-hits-cli.json",
             "channel_create_response__python-sdk-notification-service-example.json",
         ] {
-            let channel = ChannelCreated::parse(vector(name)).unwrap();
+            let channel = Channel::parse(vector(name)).unwrap();
             let id: heapless::String<64> = channel.id.to_heapless().unwrap();
             assert!(id.starts_with("streaming-"), "{name}");
             let uri = std::string::ToString::to_string(&channel.connect_uri);

@@ -7,7 +7,7 @@ use genesys_notify::core::agent::Activity;
 use genesys_notify::core::light::Health;
 use genesys_notify::core::region::Environment;
 use genesys_sim::org::DEMO_AGENT_ID;
-use genesys_sim::{Disconnect, Media, Operation, Presence};
+use genesys_sim::{Disconnect, Media, Operation, Presence, SocketEnd};
 
 use crate::support::{HEARTBEAT, Watch, client, client_without_agent, sim};
 
@@ -237,4 +237,30 @@ async fn both_sockets_dropping_during_a_rollover_still_reconnects() {
                 && (c.reconnects >= 1 || c.channel_id != replacement))
         })
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_sends_a_close_frame_and_waits_for_the_socket_to_end() {
+    let sim = sim().start().await.expect("the simulator starts");
+    let mut watch = Watch::start(client(&sim));
+    watch.live().await;
+    watch.stream.close().await;
+    // The simulator logs the socket's end when it sees it; give its task a moment.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let ends = loop {
+        let ends: Vec<SocketEnd> = sim
+            .log()
+            .sockets()
+            .into_iter()
+            .filter_map(|s| s.end)
+            .collect();
+        if !ends.is_empty() || std::time::Instant::now() > deadline {
+            break ends;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(
+        matches!(ends.as_slice(), [SocketEnd::ClosedByClient(_)]),
+        "the server saw a close frame, not a dropped connection: {ends:?}"
+    );
 }

@@ -76,7 +76,11 @@ pub async fn follow(
                 }
                 None => break,
             },
-            () = &mut until_deadline => return Exit::Success,
+            () = &mut until_deadline => {
+                // A clean end: the server sees close frames, not dropped connections.
+                notifications.close().await;
+                return Exit::Success;
+            }
             _ = frames.tick(), if view.is_light() => {
                 if view.redraw().is_err() {
                     return Exit::Success;

@@ -655,6 +655,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
     ///
     /// If `buf` is too small for a transmit, that transmit is kept for the next call and a
     /// [`SessionEvent::BufferTooSmall`] says how much is needed; other transmits still go out.
+    #[must_use = "the session only acts through what the driver does with this"]
     pub fn poll_transmit<'b>(&mut self, now: Instant, buf: &'b mut [u8]) -> Option<Transmit<'b>> {
         if let Some(socket) = self.closes.pop_front() {
             return Some(Transmit::Close { socket });
@@ -719,6 +720,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
     }
 
     /// The next thing the application should know; `None` when there is nothing new.
+    #[must_use = "the session only acts through what the driver does with this"]
     pub fn poll_event(&mut self) -> Option<SessionEvent> {
         let health = self.health();
         let stopping = matches!(self.reports.front(), Some(SessionEvent::Stopped(_)));
@@ -758,6 +760,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
 
     /// When [`Session::handle_timeout`] should be called next; `None` if only the network can
     /// move the session forward (or it has stopped).
+    #[must_use = "the session only acts through what the driver does with this"]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.stop.is_some() {
             return None;
