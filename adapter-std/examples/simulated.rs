@@ -28,7 +28,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Secret::new(DEMO_CLIENT_SECRET.to_owned()),
         ))
         .agent(DEMO_AGENT_ID)
-        .heartbeat_interval(Duration::from_secs(1))
+        // The simulator heartbeats every second; the core's default assumes Genesys' 30 s.
+        .configure(|config| config.heartbeat_interval(Duration::from_secs(1).into()))
         .start()?;
 
     let agent = sim.agent(DEMO_AGENT_ID);

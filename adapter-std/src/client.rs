@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::Stream;
-use genesys_notify_core::backoff::Backoff;
 use genesys_notify_core::request::Auth;
 use genesys_notify_core::secret::ShortChannelId;
 use genesys_notify_core::session::{
@@ -60,13 +59,15 @@ const MAX_TRANSMIT_BUF: usize = 256 * 1024;
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use futures::StreamExt;
+/// use genesys_notify::core::Duration;
 /// use genesys_notify::{ClientBuilder, Environment, Item, token};
 ///
-/// // The core is no_std: its errors implement Display, not std::error::Error.
 /// let environment = Environment::parse("eu-west-1")?;
 /// let mut notifications = ClientBuilder::new(environment)
 ///     .token_provider(token::from_env()?)
 ///     .agent("8a5b1f7c-1d2e-4f00-9a1b-0c2d3e4f5a6b")
+///     // Any of the core's settings (`genesys_notify::core::session::Config`).
+///     .configure(|config| config.heartbeat_timeout(Duration::from_secs(90)))
 ///     .start()?;
 /// while let Some(item) = notifications.next().await {
 ///     if let Item::Agent(update) = item {
@@ -80,12 +81,7 @@ pub struct ClientBuilder {
     provider: Option<Box<dyn TokenProvider>>,
     agents: Vec<String>,
     topics: Vec<String>,
-    heartbeat_interval: Option<Duration>,
-    heartbeat_timeout: Option<Duration>,
-    pong_timeout: Option<Duration>,
-    renew_after: Option<Duration>,
-    rollover_overlap: Option<Duration>,
-    backoff: Option<(Duration, Duration)>,
+    configure: Box<dyn FnOnce(Config) -> Config + Send>,
     item_capacity: usize,
     tls: Option<Arc<rustls::ClientConfig>>,
     proxy: ProxySetting,
@@ -149,12 +145,7 @@ impl ClientBuilder {
             provider: None,
             agents: Vec::new(),
             topics: Vec::new(),
-            heartbeat_interval: None,
-            heartbeat_timeout: None,
-            pong_timeout: None,
-            renew_after: None,
-            rollover_overlap: None,
-            backoff: None,
+            configure: Box::new(|config| config),
             item_capacity: DEFAULT_ITEM_CAPACITY,
             tls: None,
             proxy: ProxySetting::FromEnv,
@@ -180,40 +171,26 @@ impl ClientBuilder {
         self
     }
 
-    /// How often the server sends heartbeats (30 s for Genesys); also sets the silence
-    /// tolerance to two and a half intervals.
-    pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
-        self.heartbeat_interval = Some(interval);
-        self
-    }
-
-    /// How long the socket may be silent before the client pings, then reconnects.
-    pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
-        self.heartbeat_timeout = Some(timeout);
-        self
-    }
-
-    /// How long to wait for any frame after a ping before reconnecting.
-    pub fn pong_timeout(mut self, timeout: Duration) -> Self {
-        self.pong_timeout = Some(timeout);
-        self
-    }
-
-    /// When to replace the channel, counted from its creation (23 h by default; channels live 24 h).
-    pub fn renew_after(mut self, after: Duration) -> Self {
-        self.renew_after = Some(after);
-        self
-    }
-
-    /// How long the old socket stays open after its replacement connects, during a rollover.
-    pub fn rollover_overlap(mut self, overlap: Duration) -> Self {
-        self.rollover_overlap = Some(overlap);
-        self
-    }
-
-    /// The reconnection backoff: full jitter, doubling from `base` up to `cap`.
-    pub fn backoff(mut self, base: Duration, cap: Duration) -> Self {
-        self.backoff = Some((base, cap));
+    /// Sets any of the core's session settings: heartbeat interval and silence tolerance, pong
+    /// timeout, channel renewal, rollover overlap, backoff, token refresh margin (see
+    /// [`Config`]). The core keeps the rules and their defaults; `configure` calls compose, in
+    /// order.
+    ///
+    /// ```
+    /// # use genesys_notify::{ClientBuilder, Environment};
+    /// use genesys_notify::core::Duration;
+    /// use genesys_notify::core::backoff::Backoff;
+    /// # let environment = Environment::parse("eu-west-1").unwrap();
+    /// let builder = ClientBuilder::new(environment).configure(|config| {
+    ///     config
+    ///         .heartbeat_timeout(Duration::from_secs(90))
+    ///         .backoff(Backoff::new(Duration::from_secs(1), Duration::from_secs(60)))
+    /// });
+    /// # drop(builder);
+    /// ```
+    pub fn configure(mut self, settings: impl FnOnce(Config) -> Config + Send + 'static) -> Self {
+        let earlier = std::mem::replace(&mut self.configure, Box::new(|config| config));
+        self.configure = Box::new(move |config| settings(earlier(config)));
         self
     }
 
@@ -247,26 +224,9 @@ impl ClientBuilder {
                 given: self.agents.len(),
             });
         }
-        let mut config = Config::new(self.environment.clone(), provider.kind())
+        let config = Config::new(self.environment.clone(), provider.kind())
             .random_seed(RandomState::new().hash_one(std::process::id()));
-        if let Some(d) = self.heartbeat_interval {
-            config = config.heartbeat_interval(d.into());
-        }
-        if let Some(d) = self.heartbeat_timeout {
-            config = config.heartbeat_timeout(d.into());
-        }
-        if let Some(d) = self.pong_timeout {
-            config = config.pong_timeout(d.into());
-        }
-        if let Some(d) = self.renew_after {
-            config = config.renew_after(d.into());
-        }
-        if let Some(d) = self.rollover_overlap {
-            config = config.rollover_overlap(d.into());
-        }
-        if let Some((base, cap)) = self.backoff {
-            config = config.backoff(Backoff::new(base.into(), cap.into()));
-        }
+        let mut config = (self.configure)(config);
         for topic in &self.topics {
             config = config.extra_topic(topic).map_err(StartError::Config)?;
         }

@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use genesys_notify::core::backoff::Backoff;
 use genesys_notify::core::event::Event;
 use genesys_notify::core::light::Health;
 use genesys_notify::core::secret::Secret;
@@ -39,8 +40,14 @@ fn client(sim: &Sim) -> ClientBuilder {
             Secret::new(DEMO_CLIENT_SECRET.to_owned()),
         ))
         .agent(DEMO_AGENT_ID)
-        .heartbeat_interval(Duration::from_secs(1))
-        .backoff(Duration::from_millis(50), Duration::from_secs(1))
+        .configure(|config| {
+            config
+                .heartbeat_interval(Duration::from_secs(1).into())
+                .backoff(Backoff::new(
+                    Duration::from_millis(50).into(),
+                    Duration::from_secs(1).into(),
+                ))
+        })
 }
 
 /// Reads items until `done` says so (or panics after [`PATIENCE`]).
@@ -97,7 +104,7 @@ async fn rollover_gap() {
         .await
         .expect("the simulator starts");
     let mut notifications = client(&sim)
-        .rollover_overlap(Duration::from_millis(300))
+        .configure(|config| config.rollover_overlap(Duration::from_millis(300).into()))
         .start()
         .expect("the client starts");
     until(&mut notifications, is_live).await;

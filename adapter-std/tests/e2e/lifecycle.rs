@@ -146,11 +146,11 @@ async fn the_channel_is_renewed_before_it_expires() {
         .start()
         .await
         .expect("the simulator starts");
-    let mut watch = Watch::start(
-        client(&sim)
-            .renew_after(Duration::from_millis(1500))
-            .rollover_overlap(Duration::from_millis(200)),
-    );
+    let mut watch = Watch::start(client(&sim).configure(|config| {
+        config
+            .renew_after(Duration::from_millis(1500).into())
+            .rollover_overlap(Duration::from_millis(200).into())
+    }));
     let channel = watch.live().await;
     let renewed = watch.live_on_another_channel(&channel).await;
     assert_ne!(renewed, channel);
@@ -168,7 +168,9 @@ async fn socket_closing_rolls_over_without_losing_or_repeating_an_event() {
         .await
         .expect("the simulator starts");
     let agent = sim.agent(DEMO_AGENT_ID);
-    let mut watch = Watch::start(client(&sim).rollover_overlap(Duration::from_millis(300)));
+    let mut watch = Watch::start(
+        client(&sim).configure(|config| config.rollover_overlap(Duration::from_millis(300).into())),
+    );
     let channel = watch.live().await;
     watch.activity(Activity::Available).await;
 
@@ -225,7 +227,9 @@ async fn both_sockets_dropping_during_a_rollover_still_reconnects() {
         .start()
         .await
         .expect("the simulator starts");
-    let mut watch = Watch::start(client(&sim).rollover_overlap(Duration::from_millis(500)));
+    let mut watch = Watch::start(
+        client(&sim).configure(|config| config.rollover_overlap(Duration::from_millis(500).into())),
+    );
     let channel = watch.live().await;
     assert!(sim.faults().socket_closing(&channel));
     let replacement = watch.live_on_another_channel(&channel).await;

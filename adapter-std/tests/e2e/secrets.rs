@@ -118,7 +118,7 @@ async fn no_secret_escapes(flow: Flow) {
         .token_provider(provider)
         .tls_config(config)
         .agent(DEMO_AGENT_ID)
-        .heartbeat_interval(crate::support::HEARTBEAT);
+        .configure(|config| config.heartbeat_interval(crate::support::HEARTBEAT.into()));
     let mut watch = Watch::start(builder);
     watch.live().await;
     sim.agent(DEMO_AGENT_ID).set_presence(Presence::Away);

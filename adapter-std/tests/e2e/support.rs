@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use genesys_notify::core::agent::Activity;
+use genesys_notify::core::backoff::Backoff;
 use genesys_notify::core::light::Health;
 use genesys_notify::core::secret::Secret;
 use genesys_notify::token::ClientCredentials;
@@ -42,12 +43,18 @@ pub fn client_without_agent(environment: Environment) -> ClientBuilder {
             DEMO_CLIENT_ID,
             Secret::new(DEMO_CLIENT_SECRET.to_owned()),
         ))
-        .heartbeat_interval(HEARTBEAT)
-        // Generous against the 200 ms heartbeat: a loaded CI machine must not look like a
-        // silent socket, or tests of planned changes would see unplanned reconnections.
-        .heartbeat_timeout(SILENCE_TOLERANCE)
-        .pong_timeout(Duration::from_secs(1))
-        .backoff(Duration::from_millis(20), Duration::from_millis(200))
+        .configure(|config| {
+            config
+                .heartbeat_interval(HEARTBEAT.into())
+                // Generous against the 200 ms heartbeat: a loaded CI machine must not look like
+                // a silent socket, or tests of planned changes would see unplanned reconnections.
+                .heartbeat_timeout(SILENCE_TOLERANCE.into())
+                .pong_timeout(Duration::from_secs(1).into())
+                .backoff(Backoff::new(
+                    Duration::from_millis(20).into(),
+                    Duration::from_millis(200).into(),
+                ))
+        })
 }
 
 /// A running client and everything it said so far.

@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::terminal::FRAME_INTERVAL;
 use futures::StreamExt;
 use genesys_notify::core::agent::Activity;
+use genesys_notify::core::backoff::Backoff;
 use genesys_notify::core::light::Health;
 use genesys_notify::core::secret::Secret;
 use genesys_notify::token::RefreshToken;
@@ -79,9 +80,15 @@ pub async fn run(args: DemoArgs) -> Exit {
     let started = ClientBuilder::new(environment)
         .token_provider(provider)
         .agent(DEMO_AGENT_ID)
-        .heartbeat_interval(HEARTBEAT)
-        .rollover_overlap(ROLLOVER_OVERLAP)
-        .backoff(Duration::from_millis(100), Duration::from_secs(2))
+        .configure(|config| {
+            config
+                .heartbeat_interval(HEARTBEAT.into())
+                .rollover_overlap(ROLLOVER_OVERLAP.into())
+                .backoff(Backoff::new(
+                    Duration::from_millis(100).into(),
+                    Duration::from_secs(2).into(),
+                ))
+        })
         .start();
     let mut notifications = match started {
         Ok(notifications) => notifications,

@@ -36,7 +36,8 @@ pub async fn run(args: WatchArgs) -> Exit {
         builder = builder.topic(topic);
     }
     if let Some(secs) = args.heartbeat_timeout {
-        builder = builder.heartbeat_timeout(Duration::from_secs(secs));
+        builder = builder
+            .configure(move |config| config.heartbeat_timeout(Duration::from_secs(secs).into()));
     }
     let notifications = match builder.start() {
         Ok(notifications) => notifications,
