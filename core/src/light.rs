@@ -69,58 +69,12 @@
 //! | health: auth failed | white | 3 flashes every 2 s |
 //! | health: forbidden | white | 4 flashes every 2 s |
 
-use core::fmt;
-
 use crate::agent::Activity;
 use crate::time::Duration;
 
-/// How the light itself is doing: whether what it shows can be trusted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Health {
-    /// Getting a token, creating the channel, subscribing or connecting; nothing known yet.
-    Connecting,
-    /// Connected, subscribed and resynced: the activity shown is current.
-    Live,
-    /// Events may have been missed (heartbeats stopped, reconnecting): the activity is a guess.
-    Stale,
-    /// The credentials were refused (401, `invalid_client`): fix the configuration.
-    AuthFailed,
-    /// The credentials work but lack a permission or scope (403): grant it.
-    Forbidden,
-    /// No network, or Genesys cannot be reached (DNS, TCP or TLS fails).
-    Unreachable,
-}
-
-impl Health {
-    /// Every health state.
-    pub const ALL: [Health; 6] = [
-        Health::Connecting,
-        Health::Live,
-        Health::Stale,
-        Health::AuthFailed,
-        Health::Forbidden,
-        Health::Unreachable,
-    ];
-
-    /// The snake_case name the CLI's JSON lines and the docs use (`auth_failed`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Health::Connecting => "connecting",
-            Health::Live => "live",
-            Health::Stale => "stale",
-            Health::AuthFailed => "auth_failed",
-            Health::Forbidden => "forbidden",
-            Health::Unreachable => "unreachable",
-        }
-    }
-}
-
-impl fmt::Display for Health {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The session's health, which every look below starts from; defined by the session, which
+/// decides it, and re-exported here where the light's tables name it.
+pub use crate::session::Health;
 
 /// A colour in 8-bit sRGB-ish channels, as WS2812 LEDs and terminals take it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -480,6 +480,20 @@ mod tests {
     use std::string::ToString;
     use std::vec::Vec;
 
+    #[test]
+    fn a_built_request_names_the_scope_it_needs_through_its_operation() {
+        let mut buf = [0u8; 64];
+        let channel = crate::request::create_channel(&mut buf).unwrap();
+        assert_eq!(
+            required(channel.operation)
+                .map(|s| s.to_string())
+                .as_deref(),
+            Some("notifications")
+        );
+        let token = crate::request::token_client_credentials(&mut buf).unwrap();
+        assert_eq!(required(token.operation), None);
+    }
+
     const RESYNC: [Operation; 4] = [
         Operation::GetUser,
         Operation::GetRoutingStatus,

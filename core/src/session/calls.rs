@@ -7,80 +7,20 @@
 //! retrying cannot fix gives up. Only what a *success* means differs per call, and that is
 //! what the rest of this file is about.
 
-use super::link::{Channel, Phase, Ping, Slot};
-use super::resync::{Read, Snapshot};
-use super::{MAX_CONNECT_URI_LEN, RequestId, Session, SocketId, StopReason, Transmit};
+use super::Health;
+use super::{
+    Attempt, Candidate, Channel, MAX_CONNECT_URI_LEN, Op, Pending, Phase, Ping, Read, RequestId,
+    Session, Slot, Snapshot, StopReason, Transmit,
+};
 use crate::agent::SnapshotError;
 use crate::diagnosis::{Diagnosis, Problem};
 use crate::frame;
 use crate::json::BufferTooSmall;
-use crate::light::Health;
 use crate::request::{
     self, Channel as ChannelReply, Operation, ResponseError, SubscriptionResults,
 };
 use crate::time::Instant;
 use crate::topic::TopicBuf;
-
-/// A REST call the session is making.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Op {
-    CreateChannel(Slot),
-    Subscribe(Slot),
-    CheckChannel(Slot),
-    /// A resync read of the agent at this index.
-    Read(Snapshot, usize),
-}
-
-impl Op {
-    pub(super) const fn slot(self) -> Option<Slot> {
-        match self {
-            Op::CreateChannel(slot) | Op::Subscribe(slot) | Op::CheckChannel(slot) => Some(slot),
-            Op::Read(..) => None,
-        }
-    }
-
-    pub(super) const fn is_resync(self) -> bool {
-        self.slot().is_none()
-    }
-
-    pub(super) const fn operation(self) -> Operation {
-        match self {
-            Op::CreateChannel(_) => Operation::CreateChannel,
-            Op::Subscribe(_) => Operation::PutSubscriptions,
-            Op::CheckChannel(_) => Operation::ChannelExists,
-            Op::Read(snapshot, _) => snapshot.operation(),
-        }
-    }
-}
-
-/// Where one attempt of a REST call stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Attempt {
-    /// To be transmitted as soon as a usable token exists.
-    Ready,
-    /// Transmitted as `id` at `since`, with token generation `token`.
-    Sent {
-        id: RequestId,
-        token: u32,
-        since: Instant,
-    },
-    /// Retry at `until` (backoff, `Retry-After`).
-    Waiting { until: Instant },
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Pending {
-    pub(super) op: Op,
-    pub(super) attempt: Attempt,
-}
-
-/// Something [`Session::poll_transmit`] may hand out next.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Candidate {
-    Connect { slot: Slot, socket: SocketId },
-    Ping { slot: Slot, socket: SocketId },
-    Request { index: usize, op: Op },
-}
 
 impl<const AGENTS: usize> Session<AGENTS> {
     pub(super) fn request_index(&self, id: RequestId) -> Option<usize> {

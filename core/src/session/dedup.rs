@@ -11,7 +11,7 @@
 //! same socket are never suppressed: the server sends nothing twice on one socket, and a
 //! presence that goes Available → Busy → Available can produce the same body twice.
 
-use crate::session::io::SocketId;
+use super::SocketId;
 use crate::time::{Duration, Instant};
 
 /// How many recent events are remembered.

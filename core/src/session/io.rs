@@ -12,7 +12,6 @@ use crate::agent::Activity;
 use crate::diagnosis::{Diagnosis, Transport};
 use crate::event::{Event, EventError};
 use crate::json::BufferTooSmall;
-use crate::light::Health;
 use crate::region::{ConnectUriError, MAX_CHANNEL_ID_LEN};
 use crate::request::{Request, ResponseError, TokenResponse};
 use crate::time::{Duration, Instant};
@@ -179,6 +178,55 @@ impl fmt::Display for CloseInfo {
             CloseInfo::Refused { status } => write!(f, "the handshake was refused ({status})"),
             CloseInfo::Transport(transport) => write!(f, "the connection failed ({transport:?})"),
         }
+    }
+}
+
+/// How the session is doing: whether the agent states it reports can be trusted. The light
+/// ([`crate::light`]) shows it; the session decides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Health {
+    /// Getting a token, creating the channel, subscribing or connecting; nothing known yet.
+    Connecting,
+    /// Connected, subscribed and resynced: the activity shown is current.
+    Live,
+    /// Events may have been missed (heartbeats stopped, reconnecting): the activity is a guess.
+    Stale,
+    /// The credentials were refused (401, `invalid_client`): fix the configuration.
+    AuthFailed,
+    /// The credentials work but lack a permission or scope (403): grant it.
+    Forbidden,
+    /// No network, or Genesys cannot be reached (DNS, TCP or TLS fails).
+    Unreachable,
+}
+
+impl Health {
+    /// Every health state.
+    pub const ALL: [Health; 6] = [
+        Health::Connecting,
+        Health::Live,
+        Health::Stale,
+        Health::AuthFailed,
+        Health::Forbidden,
+        Health::Unreachable,
+    ];
+
+    /// The snake_case name the CLI's JSON lines and the docs use (`auth_failed`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Health::Connecting => "connecting",
+            Health::Live => "live",
+            Health::Stale => "stale",
+            Health::AuthFailed => "auth_failed",
+            Health::Forbidden => "forbidden",
+            Health::Unreachable => "unreachable",
+        }
+    }
+}
+
+impl fmt::Display for Health {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -6,160 +6,15 @@
 //! drains for a few seconds. Keeping both as the same type means a replacement that fails is
 //! handled exactly like a primary that fails (check the channel, recreate it, back off).
 
-use super::calls::{Attempt, Op, Pending};
-use super::{ANSWER_TIMEOUT, CloseInfo, Notice, Session, SessionEvent, earliest};
+use super::SocketId;
+use super::{
+    ANSWER_TIMEOUT, Attempt, CloseInfo, Link, Notice, Op, Pending, Phase, Ping, Session,
+    SessionEvent, Slot, earliest,
+};
 use crate::diagnosis::Transport;
 use crate::event::Envelope;
 use crate::json;
-use crate::region::{ConnectUriError, Environment};
-use crate::session::io::SocketId;
 use crate::time::Instant;
-
-/// The longest `connectUri` kept: `wss://` and a streaming host (under 60 bytes, or a loopback
-/// host and port), `/channels/`, and a channel id of at most
-/// [`MAX_CHANNEL_ID_LEN`](crate::region::MAX_CHANNEL_ID_LEN) (128) bytes.
-pub const MAX_CONNECT_URI_LEN: usize = 256;
-
-/// One of the session's two link slots.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Slot {
-    A,
-    B,
-}
-
-impl Slot {
-    pub(crate) const BOTH: [Slot; 2] = [Slot::A, Slot::B];
-
-    pub(crate) const fn other(self) -> Slot {
-        match self {
-            Slot::A => Slot::B,
-            Slot::B => Slot::A,
-        }
-    }
-}
-
-/// A channel the server created, with its checked `connectUri`.
-#[derive(Clone, Debug)]
-pub(crate) struct Channel {
-    uri: heapless::String<MAX_CONNECT_URI_LEN>,
-    id_start: usize,
-    pub(crate) created_at: Instant,
-}
-
-impl Channel {
-    /// Keeps a `connectUri` that passes the environment's check.
-    pub(crate) fn new(
-        environment: &Environment,
-        uri: &str,
-        created_at: Instant,
-    ) -> Result<Self, ConnectUriError> {
-        let checked = environment.check_connect_uri(uri)?;
-        // The check bounds the host (the configured one) and the id (128 bytes), so a checked
-        // URI always fits; were it ever not to, the id is what is too long.
-        let id_start = uri
-            .len()
-            .checked_sub(checked.channel_id().len())
-            .ok_or(ConnectUriError::InvalidChannelId)?;
-        let mut kept = heapless::String::new();
-        kept.push_str(uri)
-            .map_err(|_| ConnectUriError::InvalidChannelId)?;
-        Ok(Self {
-            uri: kept,
-            id_start,
-            created_at,
-        })
-    }
-
-    pub(crate) fn uri(&self) -> &str {
-        self.uri.as_str()
-    }
-
-    pub(crate) fn id(&self) -> &str {
-        self.uri.get(self.id_start..).unwrap_or("")
-    }
-}
-
-/// The health check on an open socket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Ping {
-    /// Frames arrive; nothing to do.
-    Quiet,
-    /// The socket has been silent too long; a ping is to be sent. `since` starts the pong clock
-    /// even if the ping cannot be sent at once.
-    Wanted { since: Instant },
-    /// A ping was sent at `since`; any frame answers it.
-    Sent { since: Instant },
-}
-
-impl Ping {
-    pub(crate) const fn since(self) -> Option<Instant> {
-        match self {
-            Ping::Quiet => None,
-            Ping::Wanted { since } | Ping::Sent { since } => Some(since),
-        }
-    }
-}
-
-/// Where a link stands. The REST call a phase waits for is in the session's request table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Phase {
-    /// The slot is unused.
-    Idle,
-    /// Waiting for `POST …/channels`.
-    Creating,
-    /// Waiting for `PUT …/subscriptions`.
-    Subscribing,
-    /// A socket is to be opened; `since` is when the driver was told (`None`: not yet).
-    Connecting {
-        socket: SocketId,
-        since: Option<Instant>,
-    },
-    /// The socket is open.
-    Open {
-        socket: SocketId,
-        last_frame: Instant,
-        ping: Ping,
-    },
-    /// Waiting for `HEAD …/channels/{id}` after a failed connect.
-    Checking,
-    /// Backing off before connecting to the same channel again.
-    Pausing { until: Instant },
-    /// The old socket of a rollover, kept open until `close_at` so nothing in flight is lost.
-    Draining { socket: SocketId, close_at: Instant },
-}
-
-#[derive(Clone, Debug)]
-pub(crate) struct Link {
-    pub(crate) channel: Option<Channel>,
-    pub(crate) phase: Phase,
-}
-
-impl Link {
-    pub(crate) const fn idle() -> Self {
-        Self {
-            channel: None,
-            phase: Phase::Idle,
-        }
-    }
-
-    /// The socket this link has asked for or holds, if any.
-    pub(crate) const fn socket(&self) -> Option<SocketId> {
-        match self.phase {
-            Phase::Connecting { socket, .. }
-            | Phase::Open { socket, .. }
-            | Phase::Draining { socket, .. } => Some(socket),
-            _ => None,
-        }
-    }
-
-    pub(crate) const fn is_idle(&self) -> bool {
-        matches!(self.phase, Phase::Idle)
-    }
-
-    pub(crate) const fn is_open(&self) -> bool {
-        matches!(self.phase, Phase::Open { .. })
-    }
-}
 
 impl<const AGENTS: usize> Session<AGENTS> {
     pub(super) fn link(&self, slot: Slot) -> &Link {
@@ -382,30 +237,5 @@ impl<const AGENTS: usize> Session<AGENTS> {
             } => Some(since + ANSWER_TIMEOUT),
             _ => None,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::region::Region;
-
-    #[test]
-    fn a_channel_keeps_its_checked_uri_and_finds_its_id() {
-        let env = Environment::Cloud(Region::UsEast1);
-        let uri = "wss://streaming.mypurecloud.com/channels/streaming-2-aa5h48uk0srhpugh2994klj918";
-        let channel = Channel::new(&env, uri, Instant::ZERO).expect("a valid connectUri");
-        assert_eq!(channel.uri(), uri);
-        assert_eq!(channel.id(), "streaming-2-aa5h48uk0srhpugh2994klj918");
-    }
-
-    #[test]
-    fn a_channel_on_a_foreign_host_is_not_kept() {
-        let env = Environment::Cloud(Region::UsEast1);
-        let uri = "wss://streaming.evil.example/channels/abc";
-        assert!(matches!(
-            Channel::new(&env, uri, Instant::ZERO),
-            Err(ConnectUriError::UnexpectedHost { .. })
-        ));
     }
 }

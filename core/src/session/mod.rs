@@ -63,7 +63,8 @@
 //!    network has something (a response, a socket frame, a close), whichever comes first.
 //!
 //! The outcome of each transmit comes back through the matching input: [`Session::handle_token`]
-//! / [`Session::handle_token_failure`] for a token, [`Session::handle_response`] /
+//! / [`Session::handle_token_failure`] for a token (what the token endpoint answered is read by
+//! [`read_token_reply`], the same for every driver), [`Session::handle_response`] /
 //! [`Session::handle_request_failed`] for a request, [`Session::handle_socket_open`],
 //! [`Session::handle_socket_frame`], [`Session::handle_socket_frame_too_large`] and
 //! [`Session::handle_socket_closed`] for a socket. Frames are handed in one by one, in the
@@ -73,6 +74,14 @@
 //! # The driver loop
 //!
 //! The complete loop, written against this API, is in the [crate documentation](crate#the-driver-loop).
+//!
+//! # Layout
+//!
+//! `state` holds the plain data every part shares (link slots and phases, the table of REST
+//! calls, each agent's resync progress); `calls`, `link`, `resync` and `token` hold behaviour
+//! (`impl Session` blocks) and reach that state, and each other's types, only through this
+//! module, never by importing a sibling. `io` is the driver-facing vocabulary (`Transmit`,
+//! `SessionEvent`, [`Health`], [`TokenFailure`]), `config` the settings.
 
 mod calls;
 mod config;
@@ -80,6 +89,7 @@ mod dedup;
 mod io;
 mod link;
 mod resync;
+mod state;
 mod token;
 
 pub use config::{
@@ -89,24 +99,26 @@ pub use config::{
 };
 pub use dedup::{DUPLICATE_RING_CAPACITY, DUPLICATE_WINDOW};
 pub use io::{
-    CHANNEL_ID_CAPACITY, CloseInfo, ConnectionInfo, Inbound, Notice, RequestId, SessionEvent,
-    SocketId, StopReason, Suppressed, TokenFailure, TokenReason, Transmit, read_token_reply,
+    CHANNEL_ID_CAPACITY, CloseInfo, ConnectionInfo, Health, Inbound, Notice, RequestId,
+    SessionEvent, SocketId, StopReason, Suppressed, TokenFailure, TokenReason, Transmit,
+    read_token_reply,
 };
-pub use link::MAX_CONNECT_URI_LEN;
+pub use state::MAX_CONNECT_URI_LEN;
+
+// The state the behaviour modules share; each imports it from here, never from a sibling.
+use state::{
+    Attempt, Candidate, Channel, Link, Op, Pending, Phase, Ping, Read, Slot, Snapshot, Tracked,
+};
 
 use crate::agent::Agent;
 use crate::backoff::{Backoff, SplitMix64};
 use crate::diagnosis::{Action, Context, Diagnosis, Step, Transport};
 use crate::event::{self, Event, EventError, SystemKind};
 use crate::json::BufferTooSmall;
-use crate::light::Health;
 use crate::request::{Operation, ResponseError};
 use crate::time::{Duration, Instant};
 use crate::topic::{self, TopicBuf, UserTopicKind};
-use calls::{Attempt, Candidate, Op, Pending};
 use dedup::DuplicateFilter;
-use link::{Link, Phase, Ping, Slot};
-use resync::{Read, Snapshot, Tracked};
 use token::{Fetch, TokenState};
 
 /// The user topics subscribed for each agent: what the agent model reads. `activity` would

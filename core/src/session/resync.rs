@@ -9,76 +9,9 @@
 //! [`RESYNC_CONCURRENCY`](super::RESYNC_CONCURRENCY) at a time, so a gateway resyncing many
 //! agents stays inside the API's rate limit.
 
-use super::calls::{Attempt, Op, Pending};
-use super::{Notice, RESYNC_CONCURRENCY, Session, SessionEvent};
-use crate::agent::{Activity, Agent};
-use crate::request::Operation;
-use crate::topic::TopicBuf;
-
-/// One resync read of one agent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Read {
-    /// Nothing to read (or read).
-    Done,
-    /// To be read when the concurrency limit allows.
-    Needed,
-    /// In the request table.
-    Running,
-    /// Given up (the user does not exist, the request is refused): the agent stays stale.
-    Failed,
-}
-
-/// What a resync read asks for; the index into [`Tracked::reads`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Snapshot {
-    /// `GET /users/{id}?expand=presence,routingStatus,conversationSummary`, always read.
-    User,
-    /// `GET /users/{id}/routingstatus`, when the user read's expansion left it out.
-    Routing,
-    /// `GET /users/{id}/presences/purecloud`, when the user read's expansion left it out.
-    Presence,
-    /// `GET /conversations`, for the token's own user.
-    Conversations,
-}
-
-impl Snapshot {
-    /// Every read, in the order they are scheduled.
-    pub(super) const ALL: [Snapshot; 4] = [
-        Snapshot::User,
-        Snapshot::Routing,
-        Snapshot::Presence,
-        Snapshot::Conversations,
-    ];
-
-    pub(super) const fn operation(self) -> Operation {
-        match self {
-            Snapshot::User => Operation::GetUser,
-            Snapshot::Routing => Operation::GetRoutingStatus,
-            Snapshot::Presence => Operation::GetPresence,
-            Snapshot::Conversations => Operation::GetConversations,
-        }
-    }
-}
-
-/// One agent and its resync progress.
-#[derive(Debug)]
-pub(super) struct Tracked {
-    pub(super) agent: Agent,
-    /// The agent's topics, packed into one combined topic.
-    pub(super) topic: TopicBuf,
-    /// Each resync read's progress, indexed by [`Snapshot`].
-    pub(super) reads: [Read; Snapshot::ALL.len()],
-    /// What `poll_event` last reported.
-    pub(super) reported: Option<(Activity, bool)>,
-}
-
-impl Tracked {
-    pub(super) fn resync_running(&self) -> bool {
-        self.reads
-            .iter()
-            .any(|r| matches!(r, Read::Needed | Read::Running))
-    }
-}
+use super::{
+    Attempt, Notice, Op, Pending, RESYNC_CONCURRENCY, Read, Session, SessionEvent, Snapshot,
+};
 
 impl<const AGENTS: usize> Session<AGENTS> {
     /// Re-reads every agent's state by REST (events are never replayed).

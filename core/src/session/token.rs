@@ -6,8 +6,8 @@
 //! and whether the current token was itself the answer to a 401 — because a second 401 after a
 //! refresh means refreshing again will not help.
 
-use crate::session::ANSWER_TIMEOUT;
-use crate::session::io::TokenReason;
+use super::ANSWER_TIMEOUT;
+use super::TokenReason;
 use crate::time::{Duration, Instant};
 
 /// Where fetching a token stands.
