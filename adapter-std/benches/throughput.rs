@@ -143,8 +143,8 @@ fn events_per_second(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("events_through_the_client");
     group.throughput(Throughput::Elements(BATCH));
-    group.sample_size(10);
-    group.measurement_time(Duration::from_secs(8));
+    group.sample_size(30);
+    group.measurement_time(Duration::from_secs(15));
 
     let (sim, mut notifications) = rt.block_on(client());
     let agent = sim.agent(DEMO_AGENT_ID);
