@@ -34,7 +34,7 @@ use embassy_sync::signal::Signal;
 use embassy_time::with_timeout;
 use embedded_io_async::{Read, Write};
 use genesys_notify_core::diagnosis::Transport;
-use genesys_notify_core::region::{Environment, Origin, Service};
+use genesys_notify_core::region::{ConnectUri, Environment, Origin, Service};
 use genesys_notify_core::request::{self, Auth, ResponseError};
 use genesys_notify_core::secret::Secret;
 use genesys_notify_core::session::{
@@ -301,14 +301,22 @@ impl Slot {
 /// What the driver and the socket slots share while [`Runner::run`] runs.
 ///
 /// Everything runs on one executor, and no `RefCell` borrow is ever held across an `.await`:
-/// each `handle_*`/`poll_*` call borrows the session for that call alone, so two borrows never
-/// meet.
+/// every `handle_*`/`poll_*` call goes through [`Shared::with_session`], which lends the
+/// session to a closure for that call alone.
 struct Shared<'r, R, const AGENTS: usize> {
     session: &'r RefCell<Session<AGENTS>>,
     rng: &'r RefCell<R>,
     wake: Signal<NoopRawMutex, ()>,
     slots: [Slot; SOCKET_SLOTS],
     tls_failure: Cell<Option<TlsError>>,
+}
+
+impl<R, const AGENTS: usize> Shared<'_, R, AGENTS> {
+    /// Runs `f` with the session borrowed for that call alone. Every access goes through here:
+    /// a closure cannot `.await`, so no borrow can be held across one, and two never meet.
+    fn with_session<T>(&self, f: impl FnOnce(&mut Session<AGENTS>) -> T) -> T {
+        f(&mut self.session.borrow_mut())
+    }
 }
 
 /// The runner's RNG, borrowed one call at a time so that every connection can use it.
@@ -481,8 +489,8 @@ where
                 }
                 // Once stopped, the session hands out only the closes of its sockets.
                 let at = now();
-                let Some(next) = self.shared.session.borrow_mut().poll_transmit(at, transmit)
-                else {
+                let buf = &mut *transmit;
+                let Some(next) = self.shared.with_session(|s| s.poll_transmit(at, buf)) else {
                     break;
                 };
                 match next {
@@ -492,8 +500,7 @@ where
                             continue;
                         };
                         let outcome = self.rest(lease.connection(), &request).await;
-                        let mut session = self.shared.session.borrow_mut();
-                        match outcome {
+                        self.shared.with_session(|session| match outcome {
                             Ok(response) => session.handle_response(
                                 now(),
                                 id,
@@ -502,7 +509,7 @@ where
                                 response.body,
                             ),
                             Err(transport) => session.handle_request_failed(now(), id, transport),
-                        }
+                        });
                     }
                     other => self.socket_work(other),
                 }
@@ -517,7 +524,7 @@ where
             // 3. Sleep until the next deadline, a socket's news, or a command.
             let timer = self.session_timer();
             match select3(timer, self.shared.wake.wait(), self.client.command()).await {
-                Either3::First(()) => self.shared.session.borrow_mut().handle_timeout(now()),
+                Either3::First(()) => self.shared.with_session(|s| s.handle_timeout(now())),
                 Either3::Second(()) => {}
                 Either3::Third(Command::Shutdown) => {
                     for slot in &self.shared.slots {
@@ -572,22 +579,15 @@ where
             if let Some(lease) = self.pool.try_lease() {
                 return Some(lease);
             }
-            loop {
-                let next = self
-                    .shared
-                    .session
-                    .borrow_mut()
-                    .poll_transmit(now(), &mut []);
+            // What needs no buffer still goes out: the old socket's close (which frees a
+            // connection), and a token request, remembered for when a connection is free.
+            while let Some(next) = self
+                .shared
+                .with_session(|s| s.poll_unbuffered_transmit(now()))
+            {
                 match next {
-                    None => break,
-                    Some(Transmit::FetchToken { .. }) => self.token_wanted = true,
-                    Some(Transmit::Http { id, .. }) => {
-                        // No request fits in no bytes; were one to, it could not be sent now.
-                        let failure = Transport::Other;
-                        let mut session = self.shared.session.borrow_mut();
-                        session.handle_request_failed(now(), id, failure);
-                    }
-                    Some(other) => self.socket_work(other),
+                    Transmit::FetchToken { .. } => self.token_wanted = true,
+                    other => self.socket_work(other),
                 }
             }
             self.publish_events();
@@ -596,7 +596,7 @@ where
             }
             let timer = self.session_timer();
             match select3(timer, self.shared.wake.wait(), self.pool.freed()).await {
-                Either3::First(()) => self.shared.session.borrow_mut().handle_timeout(now()),
+                Either3::First(()) => self.shared.with_session(|s| s.handle_timeout(now())),
                 Either3::Second(()) | Either3::Third(()) => {}
             }
         }
@@ -627,7 +627,7 @@ where
             }
         });
         loop {
-            let Some(event) = self.shared.session.borrow_mut().poll_event() else {
+            let Some(event) = self.shared.with_session(Session::poll_event) else {
                 return;
             };
             match event {
@@ -648,8 +648,6 @@ where
                     self.client.diagnosed(diagnosis);
                 }
                 SessionEvent::Notice(notice) => report!(info, "", notice),
-                // An empty buffer is passed on purpose while a REST call waits for a connection.
-                SessionEvent::BufferTooSmall(error) if error.available == 0 => {}
                 SessionEvent::BufferTooSmall(error) => report!(error, "transmit buffer: ", error),
                 SessionEvent::Connection(info) => self.client.update(|status| {
                     status.live = info.live;
@@ -666,12 +664,10 @@ where
         }
     }
 
-    fn connect(&self, socket: SocketId, uri: &str) {
-        // The session checked the URI against the environment; only its path is used here.
-        let path = uri
-            .split_once("://")
-            .and_then(|(_, rest)| rest.find('/').and_then(|at| rest.get(at..)))
-            .and_then(|path| String::try_from(path).ok());
+    fn connect(&self, socket: SocketId, uri: ConnectUri<'_>) {
+        // The session checked the URI against the environment: host and port are the
+        // environment's streaming origin, so only the path is needed here.
+        let path = String::try_from(uri.path()).ok();
         let free = self
             .shared
             .slots
@@ -688,11 +684,9 @@ where
         }
         // No free slot (the old socket's close is still under way) or an unusable URI: report
         // the attempt as failed; the session retries with back-off.
-        self.shared.session.borrow_mut().handle_socket_closed(
-            now(),
-            socket,
-            CloseInfo::Transport(Transport::Other),
-        );
+        let failed = CloseInfo::Transport(Transport::Other);
+        self.shared
+            .with_session(|s| s.handle_socket_closed(now(), socket, failed));
     }
 
     fn tell(&self, socket: SocketId, command: SlotCommand) {
@@ -711,14 +705,16 @@ where
         match self.credentials {
             Credentials::Static(token) => {
                 // The core asks a static provider once: a refused token stops the session.
-                let mut session = self.shared.session.borrow_mut();
-                match String::try_from(token.expose_secret()) {
-                    Ok(value) => {
-                        *self.token = Some(Secret::new(value));
-                        session.handle_token(now(), Duration::MAX);
+                let kept = String::try_from(token.expose_secret()).ok();
+                let delivered = kept.is_some();
+                *self.token = kept.map(Secret::new);
+                self.shared.with_session(|s| {
+                    if delivered {
+                        s.handle_token(now(), Duration::MAX);
+                    } else {
+                        s.handle_token_failure(now(), TokenFailure::Unavailable);
                     }
-                    Err(_) => session.handle_token_failure(now(), TokenFailure::Unavailable),
-                }
+                });
             }
             Credentials::ClientCredentials {
                 client_id,
@@ -732,9 +728,7 @@ where
                 let (Ok(request), Ok(header)) = (request, header) else {
                     let failure = TokenFailure::Transport(Transport::Other);
                     self.shared
-                        .session
-                        .borrow_mut()
-                        .handle_token_failure(now(), failure);
+                        .with_session(|s| s.handle_token_failure(now(), failure));
                     return;
                 };
                 let Some(mut lease) = self.lease().await else {
@@ -743,19 +737,17 @@ where
                 let connection = lease.connection();
                 let outcome =
                     exchange(self.link, self.shared, connection, &request, Some(header)).await;
-                let mut session = self.shared.session.borrow_mut();
-                let response = match outcome {
-                    Ok(response) => response,
-                    Err(transport) => {
-                        session.handle_token_failure(now(), TokenFailure::Transport(transport));
-                        return;
-                    }
-                };
                 // What the reply means is the core's to say; this driver only keeps the token.
-                match read_token_reply(response.status, response.retry_after, response.body) {
+                let reply = outcome
+                    .map_err(TokenFailure::Transport)
+                    .and_then(|response| {
+                        read_token_reply(response.status, response.retry_after, response.body)
+                    });
+                let token = &mut *self.token;
+                self.shared.with_session(|session| match reply {
                     Ok(reply) => match String::try_from(reply.access_token.expose_secret()) {
                         Ok(value) => {
-                            *self.token = Some(Secret::new(value));
+                            *token = Some(Secret::new(value));
                             let expires_in = reply.expires_in.unwrap_or(Duration::MAX);
                             session.handle_token(now(), expires_in);
                         }
@@ -768,7 +760,7 @@ where
                         }
                     },
                     Err(failure) => session.handle_token_failure(now(), failure),
-                }
+                });
             }
         }
     }
@@ -940,10 +932,7 @@ where
             Err(_) => CloseInfo::Transport(Transport::Timeout),
         };
         slot.socket.set(None);
-        shared
-            .session
-            .borrow_mut()
-            .handle_socket_closed(now(), socket, close);
+        shared.with_session(|s| s.handle_socket_closed(now(), socket, close));
         shared.wake.signal(());
     }
 }
@@ -1052,10 +1041,7 @@ where
     WR: Write,
     R: RngCore + CryptoRng,
 {
-    shared
-        .session
-        .borrow_mut()
-        .handle_socket_open(now(), socket);
+    shared.with_session(|s| s.handle_socket_open(now(), socket));
     shared.wake.signal(());
     let mut rng = SharedRng(shared.rng);
     let mut ws = WsReader::new(message);
@@ -1083,21 +1069,22 @@ where
                     Either::Second(_) => {}
                 }
             };
-            let mut session = shared.session.borrow_mut();
             match outcome {
                 Ok(Message::Text(text)) => {
-                    let _ = session.handle_socket_frame(now(), socket, text);
+                    // The session reports what it made of the frame through its events.
+                    shared.with_session(|s| {
+                        let _ = s.handle_socket_frame(now(), socket, text);
+                    });
                 }
                 Ok(Message::TooLarge { len }) => {
                     let len = usize::try_from(len).unwrap_or(usize::MAX);
-                    session.handle_socket_frame_too_large(now(), socket, len);
+                    shared.with_session(|s| s.handle_socket_frame_too_large(now(), socket, len));
                 }
                 Ok(Message::Ping(payload)) => {
                     // A ping's payload is at most 125 bytes: it always fits.
                     pong = Vec::from_slice(payload).ok();
                 }
                 Ok(Message::Close { code }) => {
-                    drop(session);
                     let _ = send_frame(writer, &mut rng, Frame::Close, WRITE_TIMEOUT).await;
                     return CloseInfo::Peer { code };
                 }

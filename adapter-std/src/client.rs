@@ -424,11 +424,11 @@ impl Runner {
                     }
                     Transmit::Connect { socket, uri } => {
                         // The channel id in the URI is a capability: only a shortened form is logged.
-                        let channel = ShortChannelId(uri.rsplit('/').next().unwrap_or_default());
+                        let channel = ShortChannelId(uri.channel_id());
                         info!(%socket, %channel, "connecting the notification socket");
                         let handle = socket::spawn(
                             socket,
-                            uri.to_owned(),
+                            uri.as_str().to_owned(),
                             self.dial.clone(),
                             socket_events.clone(),
                         );

@@ -134,7 +134,7 @@
 //!         match transmit {
 //!             Transmit::FetchToken { .. } => io.fetch_token(),
 //!             Transmit::Http { id, request } => io.start_request(id, &request),
-//!             Transmit::Connect { socket, uri } => io.connect(socket, uri),
+//!             Transmit::Connect { socket, uri } => io.connect(socket, uri.as_str()),
 //!             Transmit::Send { socket, text } => io.send(socket, text),
 //!             Transmit::Close { socket } => io.close(socket),
 //!             _ => {}

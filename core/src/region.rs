@@ -616,6 +616,26 @@ impl<'a> ConnectUri<'a> {
     pub const fn channel_id(&self) -> &'a str {
         self.channel_id
     }
+
+    /// The path to request in the WebSocket upgrade: `/channels/{id}`, the check having made
+    /// sure there is nothing else (no query, no fragment, no other segment).
+    pub fn path(&self) -> &'a str {
+        self.uri
+            .len()
+            .checked_sub(self.channel_id.len() + CHANNEL_PATH_PREFIX.len())
+            .and_then(|start| self.uri.get(start..))
+            .unwrap_or("")
+    }
+
+    /// A copy of a URI that passed [`Environment::check_connect_uri`], whose channel id starts
+    /// at `id_start`: the session keeps checked URIs and hands out copies without checking
+    /// them again.
+    pub(crate) fn kept(uri: &'a str, id_start: usize) -> Self {
+        Self {
+            uri,
+            channel_id: uri.get(id_start..).unwrap_or(""),
+        }
+    }
 }
 
 /// Why a `connectUri` was refused. Never connect to a refused URI.
@@ -1090,6 +1110,30 @@ mod tests {
             seen += 1;
         }
         assert_eq!(seen, 2);
+    }
+
+    #[test]
+    fn a_checked_connect_uri_gives_its_upgrade_path_and_channel_id() {
+        let uri = "wss://streaming.mypurecloud.ie/channels/streaming-2-aa5h48uk0srhpugh2994klj918";
+        let checked = env("eu-west-1")
+            .check_connect_uri(uri)
+            .expect("its own region");
+        assert_eq!(
+            checked.path(),
+            "/channels/streaming-2-aa5h48uk0srhpugh2994klj918"
+        );
+        assert_eq!(
+            checked.channel_id(),
+            "streaming-2-aa5h48uk0srhpugh2994klj918"
+        );
+        let kept = ConnectUri::kept(uri, uri.len() - checked.channel_id().len());
+        assert_eq!(kept, checked);
+        let local = Environment::parse("http://127.0.0.1:8080").expect("a loopback simulator");
+        let checked = local
+            .check_connect_uri("ws://127.0.0.1:8080/channels/abc")
+            .expect("the simulator's own origin");
+        assert_eq!(checked.path(), "/channels/abc");
+        assert_eq!(ConnectUri::kept("", 0).path(), "");
     }
 
     #[test]

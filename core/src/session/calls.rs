@@ -16,6 +16,7 @@ use crate::agent::SnapshotError;
 use crate::diagnosis::{Diagnosis, Problem};
 use crate::frame;
 use crate::json::BufferTooSmall;
+use crate::region::ConnectUri;
 use crate::request::{
     self, Channel as ChannelReply, Operation, ResponseError, SubscriptionResults,
 };
@@ -213,8 +214,9 @@ impl<const AGENTS: usize> Session<AGENTS> {
     ) -> Result<Transmit<'b>, BufferTooSmall> {
         match candidate {
             Candidate::Connect { slot, socket } => {
-                let uri = self.link(slot).channel.as_ref().map_or("", Channel::uri);
-                let uri = copy_str(buf, uri)?;
+                let channel = self.link(slot).channel.as_ref();
+                let uri = copy_str(buf, channel.map_or("", Channel::uri))?;
+                let uri = ConnectUri::kept(uri, channel.map_or(0, Channel::id_start));
                 Ok(Transmit::Connect { socket, uri })
             }
             Candidate::Ping { socket, .. } => {

@@ -12,7 +12,7 @@ use crate::agent::Activity;
 use crate::diagnosis::{Diagnosis, Transport};
 use crate::event::{Event, EventError};
 use crate::json::BufferTooSmall;
-use crate::region::{ConnectUriError, MAX_CHANNEL_ID_LEN};
+use crate::region::{ConnectUri, ConnectUriError, MAX_CHANNEL_ID_LEN};
 use crate::request::{Request, ResponseError, TokenResponse};
 use crate::time::{Duration, Instant};
 
@@ -133,8 +133,9 @@ pub enum Transmit<'b> {
     Connect {
         /// The new socket's id.
         socket: SocketId,
-        /// The checked `connectUri`.
-        uri: &'b str,
+        /// The checked `connectUri`: [`ConnectUri::as_str`] to connect to, [`ConnectUri::path`]
+        /// for the upgrade request, [`ConnectUri::channel_id`] (a capability: do not log it).
+        uri: ConnectUri<'b>,
     },
     /// Send one text frame on an open socket.
     Send {

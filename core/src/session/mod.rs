@@ -662,6 +662,35 @@ impl<const AGENTS: usize> Session<AGENTS> {
     // Outputs
     // ----------------------------------------------------------------------------------------
 
+    /// The next transmit that needs no bytes — a socket to close, a token to fetch — if one
+    /// is due. Everything else stays queued for [`Session::poll_transmit`], and nothing is
+    /// reported as a too-small buffer.
+    ///
+    /// For a driver whose buffers are all in use (an embedded driver waiting for its only free
+    /// connection): it can still close the socket whose close frees a connection, and note that
+    /// a token is wanted, without a buffer to lend. [`Session::poll_transmit`] hands these out
+    /// first too.
+    #[must_use = "the session only acts through what the driver does with this"]
+    pub fn poll_unbuffered_transmit(&mut self, now: Instant) -> Option<Transmit<'static>> {
+        if let Some(socket) = self.closes.pop_front() {
+            return Some(Transmit::Close { socket });
+        }
+        if self.stop.is_some() {
+            return None;
+        }
+        let reason = self.token.take_wanted(now)?;
+        if self.config.token_kind == TokenKind::Static && self.token.generation() > 0 {
+            // A fixed token cannot be renewed: once it is refused or revoked, asking the driver
+            // again would only hand back the same token. Stop, in every driver alike.
+            self.stop_with(StopReason::TokenUnavailable, Health::AuthFailed);
+            return self
+                .closes
+                .pop_front()
+                .map(|socket| Transmit::Close { socket });
+        }
+        Some(Transmit::FetchToken { reason })
+    }
+
     /// The next thing the driver must do, written into `buf` where it needs bytes; `None` when
     /// there is nothing to do now.
     ///
@@ -669,23 +698,11 @@ impl<const AGENTS: usize> Session<AGENTS> {
     /// [`SessionEvent::BufferTooSmall`] says how much is needed; other transmits still go out.
     #[must_use = "the session only acts through what the driver does with this"]
     pub fn poll_transmit<'b>(&mut self, now: Instant, buf: &'b mut [u8]) -> Option<Transmit<'b>> {
-        if let Some(socket) = self.closes.pop_front() {
-            return Some(Transmit::Close { socket });
+        if let Some(transmit) = self.poll_unbuffered_transmit(now) {
+            return Some(transmit);
         }
         if self.stop.is_some() {
             return None;
-        }
-        if let Some(reason) = self.token.take_wanted(now) {
-            if self.config.token_kind == TokenKind::Static && self.token.generation() > 0 {
-                // A fixed token cannot be renewed: once it is refused or revoked, asking the
-                // driver again would only hand back the same token. Stop, in every driver alike.
-                self.stop_with(StopReason::TokenUnavailable, Health::AuthFailed);
-                return self
-                    .closes
-                    .pop_front()
-                    .map(|socket| Transmit::Close { socket });
-            }
-            return Some(Transmit::FetchToken { reason });
         }
         self.schedule_resync_reads();
         let mut candidates: heapless::Vec<Candidate, { 2 + MAX_REQUESTS }> = heapless::Vec::new();

@@ -74,6 +74,10 @@ impl Channel {
     pub(crate) fn id(&self) -> &str {
         self.uri.get(self.id_start..).unwrap_or("")
     }
+
+    pub(crate) const fn id_start(&self) -> usize {
+        self.id_start
+    }
 }
 
 /// The health check on an open socket.

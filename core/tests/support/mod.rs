@@ -540,7 +540,7 @@ fn own(transmit: Transmit<'_>) -> Did {
         },
         Transmit::Connect { socket, uri } => Did::Connect {
             socket,
-            uri: uri.to_string(),
+            uri: uri.as_str().to_string(),
         },
         Transmit::Send { socket, text } => Did::Send {
             socket,
