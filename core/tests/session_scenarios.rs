@@ -1078,6 +1078,32 @@ fn a_too_small_buffer_keeps_the_transmit_and_says_the_size_needed() {
     assert_eq!(request.operation, Operation::CreateChannel);
 }
 
+/// A driver with no buffer free still gets what needs none (a token fetch, a close) and the
+/// rest waits, unreported: no error is used as a signal.
+#[test]
+fn what_needs_no_buffer_goes_out_without_one_and_the_rest_waits_silently() {
+    let mut session = Session::<1>::new(config(), &[AGENT]).expect("a valid configuration");
+    let now = Instant::ZERO;
+    assert!(matches!(
+        session.poll_unbuffered_transmit(now),
+        Some(Transmit::FetchToken {
+            reason: TokenReason::Initial
+        })
+    ));
+    session.handle_token(now, Duration::from_hours(1));
+    assert!(session.poll_unbuffered_transmit(now).is_none());
+    assert!(
+        !std::iter::from_fn(|| session.poll_event())
+            .any(|e| matches!(e, SessionEvent::BufferTooSmall(_))),
+        "waiting for a buffer is not a buffer too small"
+    );
+    let mut buf = vec![0u8; 4096];
+    let Some(Transmit::Http { request, .. }) = session.poll_transmit(now, &mut buf) else {
+        panic!("the channel request goes out once there is a buffer");
+    };
+    assert_eq!(request.operation, Operation::CreateChannel);
+}
+
 /// Drains a session's transmits: the requests (id, operation) and the sockets to connect.
 fn drain<const N: usize>(
     session: &mut Session<N>,
