@@ -21,8 +21,8 @@
 //! use genesys_notify_core::secret::Secret;
 //! use genesys_notify_embassy::rand_core::{CryptoRng, RngCore};
 //! use genesys_notify_embassy::{
-//!     Buffers, ClientState, Credentials, EmbassyNetwork, Exit, Runner, TrustAnchors, UnixTime,
-//!     WallClock,
+//!     Buffers, ClientState, Credentials, EmbassyNetwork, Exit, Resources, Runner, Settings,
+//!     TrustAnchors, UnixTime, WallClock,
 //! };
 //!
 //! /// The wall clock, from SNTP; `None` until the first answer (no TLS is tried before).
@@ -42,21 +42,24 @@
 //!     // In a `static` (66.5 KiB); `Buffers<{ 8 * 1024 }>` where RAM is short (58.5 KiB).
 //!     buffers: &'static mut Buffers,
 //! ) {
-//!     let mut runner = Runner::<_, _, _, _, 1>::new(
-//!         EmbassyNetwork::new(stack),
-//!         Environment::Cloud(Region::EuWest1),
-//!         Credentials::ClientCredentials {
+//!     let settings = Settings {
+//!         environment: Environment::Cloud(Region::EuWest1),
+//!         credentials: Credentials::ClientCredentials {
 //!             client_id: "oauth-client-id",
 //!             client_secret: Secret::new("from flash, never logged"),
 //!         },
-//!         TrustAnchors::new(roots).expect("the built-in roots parse"),
-//!         Sntp,
+//!         trust: TrustAnchors::new(roots).expect("the built-in roots parse"),
+//!         agent: "0d8a6c3e-1f42-4b7e-9a51-6c2d8e4f7a10",
+//!     };
+//!     let resources = Resources {
+//!         network: EmbassyNetwork::new(stack),
+//!         clock: Sntp,
 //!         rng,
-//!         &["0d8a6c3e-1f42-4b7e-9a51-6c2d8e4f7a10"],
-//!         |config| config.random_seed(0x5eed), // per device: its MAC address, say
-//!         state,
+//!         client: state,
 //!         buffers,
-//!     )
+//!     };
+//!     // The seed: per device, its MAC address, say.
+//!     let mut runner = Runner::new(settings, resources, |config| config.random_seed(0x5eed))
 //!     .expect("a valid configuration");
 //!     match runner.run().await {
 //!         // The light already shows AuthFailed/Forbidden; the reason says what to change.
@@ -89,7 +92,7 @@ pub mod ws;
 
 pub use client::{Client, ClientState, Command, Status};
 pub use net::{EmbassyNetwork, Network};
-pub use runner::{Buffers, Credentials, Exit, Runner, WallClock};
+pub use runner::{Buffers, Credentials, Exit, Resources, Runner, Settings, WallClock};
 pub use tls::{TrustAnchors, UnixTime};
 
 /// The RNG traits the runner takes (the version embedded-tls uses).

@@ -53,6 +53,10 @@ use crate::pool::{Connection, ConnectionBuffers, Lease, Pool};
 use crate::tls::{self, TlsBuffers, TlsError, TrustAnchors, UnixTime};
 use crate::ws::{self, Message, WsError, WsReader};
 
+/// The agents a runner follows: one. [`Status`](crate::Status) shows one activity and a desk
+/// light shows one person; a floor of agents is a gateway's job, not a device's.
+const AGENTS: usize = 1;
+
 /// Notification sockets open at once: a rollover connects the new one before closing the old.
 pub const SOCKET_SLOTS: usize = 2;
 
@@ -253,8 +257,38 @@ struct BorrowedBuffers<'b> {
     transmit: &'b mut [u8],
 }
 
+/// What a [`Runner`] is for: the org's environment, how it signs in, whom it trusts, and the
+/// agent it follows.
+#[derive(Clone)]
+pub struct Settings<'a> {
+    /// The org's region (or a simulated cloud on loopback).
+    pub environment: Environment,
+    /// How the runner gets tokens.
+    pub credentials: Credentials<'a>,
+    /// The roots the servers' certificate chains must end at.
+    pub trust: TrustAnchors<'a>,
+    /// The Genesys user id of the agent whose activity [`Status`](crate::Status) shows.
+    pub agent: &'a str,
+}
+
+/// What a [`Runner`] runs on, all owned by the application: the network, the wall clock for
+/// certificate checks, a cryptographic RNG (the hardware RNG: it makes TLS keys and WebSocket
+/// keys and masks), the state its [`Client`](crate::Client)s read, and its buffers.
+pub struct Resources<'a, N, C, R, M: RawMutex, const PAYLOAD: usize> {
+    /// DNS and TCP: [`EmbassyNetwork`](crate::EmbassyNetwork) on a device.
+    pub network: N,
+    /// The wall clock (SNTP on a device).
+    pub clock: C,
+    /// A cryptographic RNG.
+    pub rng: R,
+    /// Where the runner publishes its status; place it in a `static`.
+    pub client: &'a ClientState<M>,
+    /// Every byte the runner uses for sockets, TLS and REST; place it in a `static`.
+    pub buffers: &'a mut Buffers<PAYLOAD>,
+}
+
 /// Drives one [`Session`] over a [`Network`]; see the module docs.
-pub struct Runner<'a, N, R, C, M, const AGENTS: usize>
+pub struct Runner<'a, N, R, C, M>
 where
     M: RawMutex,
 {
@@ -303,7 +337,7 @@ impl Slot {
 /// Everything runs on one executor, and no `RefCell` borrow is ever held across an `.await`:
 /// every `handle_*`/`poll_*` call goes through [`Shared::with_session`], which lends the
 /// session to a closure for that call alone.
-struct Shared<'r, R, const AGENTS: usize> {
+struct Shared<'r, R> {
     session: &'r RefCell<Session<AGENTS>>,
     rng: &'r RefCell<R>,
     wake: Signal<NoopRawMutex, ()>,
@@ -311,7 +345,7 @@ struct Shared<'r, R, const AGENTS: usize> {
     tls_failure: Cell<Option<TlsError>>,
 }
 
-impl<R, const AGENTS: usize> Shared<'_, R, AGENTS> {
+impl<R> Shared<'_, R> {
     /// Runs `f` with the session borrowed for that call alone. Every access goes through here:
     /// a closure cannot `.await`, so no borrow can be held across one, and two never meet.
     fn with_session<T>(&self, f: impl FnOnce(&mut Session<AGENTS>) -> T) -> T {
@@ -343,36 +377,38 @@ fn now() -> Instant {
     Instant::from_millis(embassy_time::Instant::now().as_millis())
 }
 
-impl<'a, N, R, C, M, const AGENTS: usize> Runner<'a, N, R, C, M, AGENTS>
+impl<'a, N, R, C, M> Runner<'a, N, R, C, M>
 where
     N: Network,
     R: RngCore + CryptoRng,
     C: WallClock,
     M: RawMutex,
 {
-    /// A runner for `agents` (Genesys user ids) in `environment`.
+    /// A runner for `settings`, on `resources`, as `embassy_net::new` takes a configuration and
+    /// the resources it runs on.
     ///
-    /// `configure` adjusts the session's [`Config`] (timings, seed, extra topics); the token kind
-    /// follows from `credentials`. `rng` must be a cryptographic RNG (the hardware RNG): it
-    /// makes TLS keys and WebSocket keys and masks.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "each is a distinct resource the application owns; a builder would only rename them"
-    )]
+    /// `configure` adjusts the session's [`Config`] (timings, seed, extra topics); the token
+    /// kind follows from the credentials.
     pub fn new<const PAYLOAD: usize>(
-        network: N,
-        environment: Environment,
-        credentials: Credentials<'a>,
-        trust: TrustAnchors<'a>,
-        clock: C,
-        rng: R,
-        agents: &[&str],
+        settings: Settings<'a>,
+        resources: Resources<'a, N, C, R, M, PAYLOAD>,
         configure: impl FnOnce(Config) -> Config,
-        client: &'a ClientState<M>,
-        buffers: &'a mut Buffers<PAYLOAD>,
     ) -> Result<Self, ConfigError> {
+        let Settings {
+            environment,
+            credentials,
+            trust,
+            agent,
+        } = settings;
+        let Resources {
+            network,
+            clock,
+            rng,
+            client,
+            buffers,
+        } = resources;
         let config = configure(Config::new(environment.clone(), credentials.token_kind()));
-        let session = Session::new(config, agents)?;
+        let session = Session::new(config, &[agent])?;
         Ok(Self {
             network,
             environment,
@@ -460,8 +496,8 @@ impl<N: Network, C: WallClock> Link<'_, N, C> {
     }
 }
 
-struct Driver<'d, 'c, 'a, R, N, C, M: RawMutex, const AGENTS: usize> {
-    shared: &'d Shared<'d, R, AGENTS>,
+struct Driver<'d, 'c, 'a, R, N, C, M: RawMutex> {
+    shared: &'d Shared<'d, R>,
     link: &'d Link<'d, N, C>,
     pool: &'d Pool<'c>,
     credentials: Credentials<'a>,
@@ -473,7 +509,7 @@ struct Driver<'d, 'c, 'a, R, N, C, M: RawMutex, const AGENTS: usize> {
     stopped: Option<StopReason>,
 }
 
-impl<'d, 'c, R, N, C, M, const AGENTS: usize> Driver<'d, 'c, '_, R, N, C, M, AGENTS>
+impl<'d, 'c, R, N, C, M> Driver<'d, 'c, '_, R, N, C, M>
 where
     R: RngCore + CryptoRng,
     N: Network,
@@ -556,7 +592,7 @@ where
     }
 
     /// Sleeps until the session's next deadline.
-    fn session_timer(&self) -> impl Future<Output = ()> + use<R, N, C, M, AGENTS> {
+    fn session_timer(&self) -> impl Future<Output = ()> + use<R, N, C, M> {
         let deadline = self.shared.session.borrow().poll_timeout();
         async move {
             match deadline {
@@ -790,9 +826,9 @@ where
 }
 
 /// One REST exchange on a fresh connection to the request's service.
-async fn exchange<'b, N, C, R, const AGENTS: usize>(
+async fn exchange<'b, N, C, R>(
     link: &Link<'_, N, C>,
-    shared: &Shared<'_, R, AGENTS>,
+    shared: &Shared<'_, R>,
     connection: &'b mut Connection<'_>,
     request: &request::Request<'_>,
     authorization: Option<Secret<&str>>,
@@ -847,9 +883,9 @@ where
 }
 
 /// TLS on `socket` to `host`, verified against the trust anchors at the wall clock's time.
-async fn open_tls<'t, S, N, C, R, const AGENTS: usize>(
+async fn open_tls<'t, S, N, C, R>(
     link: &Link<'_, N, C>,
-    shared: &Shared<'_, R, AGENTS>,
+    shared: &Shared<'_, R>,
     socket: S,
     host: &str,
     buffers: &'t mut TlsBuffers,
@@ -906,8 +942,8 @@ fn host_header(origin: &Origin<'_>) -> Option<String<MAX_HOST_HEADER_LEN>> {
 
 /// One socket slot, forever: wait for a connect, lease a connection, serve the socket until it
 /// ends, report it.
-async fn serve_slot<N, C, R, const AGENTS: usize>(
-    shared: &Shared<'_, R, AGENTS>,
+async fn serve_slot<N, C, R>(
+    shared: &Shared<'_, R>,
     link: &Link<'_, N, C>,
     pool: &Pool<'_>,
     slot: &Slot,
@@ -937,8 +973,8 @@ where
     }
 }
 
-async fn serve_socket<N, C, R, const AGENTS: usize>(
-    shared: &Shared<'_, R, AGENTS>,
+async fn serve_socket<N, C, R>(
+    shared: &Shared<'_, R>,
     link: &Link<'_, N, C>,
     slot: &Slot,
     socket: SocketId,
@@ -994,8 +1030,8 @@ where
     }
 }
 
-async fn upgrade<S, R, const AGENTS: usize>(
-    shared: &Shared<'_, R, AGENTS>,
+async fn upgrade<S, R>(
+    shared: &Shared<'_, R>,
     stream: &mut S,
     host: &str,
     path: &str,
@@ -1028,8 +1064,8 @@ fn transport_of(error: WsError) -> Transport {
 
 /// Serves an open socket: every message to the session, every command to the socket, until
 /// either side ends it.
-async fn pump<RD, WR, R, const AGENTS: usize>(
-    shared: &Shared<'_, R, AGENTS>,
+async fn pump<RD, WR, R>(
+    shared: &Shared<'_, R>,
     slot: &Slot,
     socket: SocketId,
     reader: &mut RD,

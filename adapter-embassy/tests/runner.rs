@@ -20,7 +20,8 @@ use genesys_notify_embassy::runner::{
 };
 use genesys_notify_embassy::tls::{CertificateError, TlsError};
 use genesys_notify_embassy::{
-    Buffers, Client, ClientState, Credentials, Exit, Runner, Status, TrustAnchors,
+    Buffers, Client, ClientState, Credentials, Exit, Resources, Runner, Settings, Status,
+    TrustAnchors,
 };
 use genesys_sim::{Disconnect, Failure, Malformed, Operation, Sim, SocketRecord, org};
 use support::net::{HostClock, Redirect, TokioNetwork};
@@ -96,24 +97,26 @@ where
         client_secret: Secret::new(org::DEMO_CLIENT_SECRET),
     };
     let interval = Duration::from_millis(HEARTBEAT.as_millis() as u64);
-    let mut runner: Runner<'_, _, _, _, _, 1> = Runner::new(
-        network,
+    let settings = Settings {
         environment,
         credentials,
         trust,
+        agent: org::DEMO_AGENT_ID,
+    };
+    let resources = Resources {
+        network,
         clock,
-        rand_core::OsRng,
-        &[org::DEMO_AGENT_ID],
-        |config| {
-            config
-                .heartbeat_interval(interval)
-                .pong_timeout(interval.saturating_mul(2))
-                .rollover_overlap(Duration::from_millis(100))
-                .random_seed(7)
-        },
-        state,
+        rng: rand_core::OsRng,
+        client: state,
         buffers,
-    )
+    };
+    let mut runner = Runner::new(settings, resources, |config| {
+        config
+            .heartbeat_interval(interval)
+            .pong_timeout(interval.saturating_mul(2))
+            .rollover_overlap(Duration::from_millis(100))
+            .random_seed(7)
+    })
     .expect("a valid configuration");
     let client = state.client();
     let script = async move {

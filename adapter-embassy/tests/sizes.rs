@@ -15,7 +15,9 @@ use genesys_notify_embassy::runner::{
     TRANSMIT_BUFFER_LEN, WS_MESSAGE_BUFFER_LEN,
 };
 use genesys_notify_embassy::tls::{TLS_READ_BUFFER_LEN, TLS_WRITE_BUFFER_LEN};
-use genesys_notify_embassy::{Buffers, ClientState, Credentials, Runner, TrustAnchors};
+use genesys_notify_embassy::{
+    Buffers, ClientState, Credentials, Resources, Runner, Settings, TrustAnchors,
+};
 use support::net::{HostClock, TokioNetwork};
 use support::pki::{Algorithm, Authority};
 
@@ -77,19 +79,21 @@ fn the_runner_and_its_buffers_fit_a_small_device() {
     let roots = [root.as_slice()];
     let state = ClientState::<NoopRawMutex>::new();
     let mut buffers = Box::new(Buffers::new());
-    let mut runner: Runner<'_, _, _, _, _, 1> = Runner::new(
-        TokioNetwork,
-        Environment::Cloud(Region::EuWest1),
-        Credentials::Static(Secret::new("token")),
-        TrustAnchors::new(&roots).expect("trust"),
-        HostClock { shift_secs: 0 },
-        rand_core::OsRng,
-        &["0d8a6c3e-1f42-4b7e-9a51-6c2d8e4f7a10"],
-        |config| config,
-        &state,
-        &mut buffers,
-    )
-    .expect("a valid configuration");
+    let settings = Settings {
+        environment: Environment::Cloud(Region::EuWest1),
+        credentials: Credentials::Static(Secret::new("token")),
+        trust: TrustAnchors::new(&roots).expect("trust"),
+        agent: "0d8a6c3e-1f42-4b7e-9a51-6c2d8e4f7a10",
+    };
+    let resources = Resources {
+        network: TokioNetwork,
+        clock: HostClock { shift_secs: 0 },
+        rng: rand_core::OsRng,
+        client: &state,
+        buffers: &mut buffers,
+    };
+    let mut runner =
+        Runner::new(settings, resources, |config| config).expect("a valid configuration");
     let runner_size = size_of_val(&runner);
     let future_size = size_of_val(&runner.run());
     println!(

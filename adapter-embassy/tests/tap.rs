@@ -26,7 +26,7 @@ use genesys_notify_core::region::Environment;
 use genesys_notify_core::secret::Secret;
 use genesys_notify_embassy::net::{Network, TcpBuffers};
 use genesys_notify_embassy::{
-    Buffers, ClientState, Credentials, EmbassyNetwork, Runner, TrustAnchors,
+    Buffers, ClientState, Credentials, EmbassyNetwork, Resources, Runner, Settings, TrustAnchors,
 };
 use genesys_sim::{Sim, org};
 use support::net::HostClock;
@@ -109,7 +109,7 @@ impl Network for ToHost {
     }
 }
 
-type Light = Runner<'static, ToHost, rand_core::OsRng, HostClock, NoopRawMutex, 1>;
+type Light = Runner<'static, ToHost, rand_core::OsRng, HostClock, NoopRawMutex>;
 
 /// Inside the namespace: the simulator and forwarder on tokio in a thread, the device on the
 /// embassy executor on this one.
@@ -174,23 +174,27 @@ fn inner() {
         let roots: &'static [&'static [u8]] = Box::leak(Box::new([ca]));
         let runner: &'static mut Light = Box::leak(Box::new(
             Runner::new(
-                ToHost(EmbassyNetwork::new(stack)),
-                Environment::parse(&base_url).expect("the sim's base URL"),
-                Credentials::ClientCredentials {
-                    client_id: org::DEMO_CLIENT_ID,
-                    client_secret: Secret::new(org::DEMO_CLIENT_SECRET),
+                Settings {
+                    environment: Environment::parse(&base_url).expect("the sim's base URL"),
+                    credentials: Credentials::ClientCredentials {
+                        client_id: org::DEMO_CLIENT_ID,
+                        client_secret: Secret::new(org::DEMO_CLIENT_SECRET),
+                    },
+                    trust: TrustAnchors::new(roots).expect("trust store"),
+                    agent: org::DEMO_AGENT_ID,
                 },
-                TrustAnchors::new(roots).expect("trust store"),
-                HostClock { shift_secs: 0 },
-                rand_core::OsRng,
-                &[org::DEMO_AGENT_ID],
+                Resources {
+                    network: ToHost(EmbassyNetwork::new(stack)),
+                    clock: HostClock { shift_secs: 0 },
+                    rng: rand_core::OsRng,
+                    client: state,
+                    buffers: Box::leak(Box::new(Buffers::new())),
+                },
                 |config| {
                     config
                         .heartbeat_interval(Duration::from_millis(500))
                         .random_seed(3)
                 },
-                state,
-                Box::leak(Box::new(Buffers::new())),
             )
             .expect("a valid configuration"),
         ));

@@ -14,8 +14,8 @@ use esp_hal::rng::Trng;
 use genesys_notify_core::region::Environment;
 use genesys_notify_core::secret::Secret;
 use genesys_notify_embassy::{
-    Buffers, ClientState, Credentials, EmbassyNetwork, Exit, Runner, TrustAnchors, UnixTime,
-    WallClock,
+    Buffers, ClientState, Credentials, EmbassyNetwork, Exit, Resources, Runner, Settings,
+    TrustAnchors, UnixTime, WallClock,
 };
 use static_cell::ConstStaticCell;
 
@@ -34,9 +34,6 @@ const ROOTS: [&[u8]; 7] = [
     include_bytes!("../certs/digicert-global-root-ca.der"),
     include_bytes!("../certs/digicert-global-root-g2.der"),
 ];
-
-/// The light follows one agent.
-const AGENTS: usize = 1;
 
 /// A connection's payload buffer: 8 KiB rather than the runner's default 12 KiB, the C3's RAM
 /// being short. It holds a notification of 8 KiB (the largest captured conversation event, five
@@ -89,19 +86,20 @@ pub async fn run(stack: Stack<'static>, config: Config, rng: Trng, seed: u64) {
         client_id: config.client_id(),
         client_secret: Secret::new(config.client_secret().expose_secret()),
     };
-    let agents = [config.agent()];
-    let mut runner = match Runner::<_, _, _, _, AGENTS>::new(
-        EmbassyNetwork::new(stack),
-        Environment::Cloud(region),
+    let settings = Settings {
+        environment: Environment::Cloud(region),
         credentials,
         trust,
-        SntpClock,
+        agent: config.agent(),
+    };
+    let resources = Resources {
+        network: EmbassyNetwork::new(stack),
+        clock: SntpClock,
         rng,
-        &agents,
-        |session| session.random_seed(seed),
-        &CLIENT,
-        BUFFERS.take(),
-    ) {
+        client: &CLIENT,
+        buffers: BUFFERS.take(),
+    };
+    let mut runner = match Runner::new(settings, resources, |session| session.random_seed(seed)) {
         Ok(runner) => runner,
         Err(error) => {
             defmt::error!("session: {}", defmt::Display2Format(&error));

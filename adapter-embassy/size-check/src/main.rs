@@ -109,8 +109,8 @@ fn with_runner(stack: embassy_net::Stack<'_>) {
     use embassy_sync::blocking_mutex::raw::NoopRawMutex;
     use genesys_notify_core::region::Environment;
     use genesys_notify_embassy::{
-        Buffers, ClientState, Credentials, EmbassyNetwork, Runner, TrustAnchors, UnixTime,
-        WallClock,
+        Buffers, ClientState, Credentials, EmbassyNetwork, Resources, Runner, Settings,
+        TrustAnchors, UnixTime, WallClock,
     };
 
     /// Not random at all: never run.
@@ -151,21 +151,23 @@ fn with_runner(stack: embassy_net::Stack<'_>) {
     };
     let state = ClientState::<NoopRawMutex>::new();
     let mut buffers = Buffers::new();
-    let runner = Runner::<_, _, _, _, 1>::new(
-        EmbassyNetwork::new(stack),
+    let settings = Settings {
         environment,
-        Credentials::ClientCredentials {
+        credentials: Credentials::ClientCredentials {
             client_id: black_box("client"),
             client_secret: black_box("secret").into(),
         },
         trust,
-        Clock,
-        Counter(0),
-        &[black_box("0d8a6c3e-1f42-4b7e-9a51-6c2d8e4f7a10")],
-        |config| config,
-        &state,
-        &mut buffers,
-    );
+        agent: black_box("0d8a6c3e-1f42-4b7e-9a51-6c2d8e4f7a10"),
+    };
+    let resources = Resources {
+        network: EmbassyNetwork::new(stack),
+        clock: Clock,
+        rng: Counter(0),
+        client: &state,
+        buffers: &mut buffers,
+    };
+    let runner = Runner::new(settings, resources, |config| config);
     if let Ok(mut runner) = runner {
         poll_once(runner.run());
         poll_once(state.client().changed());
