@@ -26,7 +26,7 @@
 //! # Layout
 //!
 //! This module holds what the three share: the [`Settings`] and [`Resources`] a runner is made
-//! from, the session behind [`Shared::with_session`] (the one way to it), and the socket slots'
+//! from, the session behind `Shared::with_session` (the one way to it), and the socket slots'
 //! command queues. `driver` is the driver, `socket` a socket slot, `rest` one REST exchange and
 //! TLS on a connection, which both use.
 
