@@ -380,7 +380,7 @@ impl Runner {
 
     /// Sends every open socket a close frame and waits, at most [`CLOSE_WAIT`], for each to
     /// end: the server sees a clean close instead of a dropped connection.
-    async fn close_sockets(&mut self, inbound: &mut mpsc::Receiver<SocketEvent<SocketId>>) {
+    async fn close_sockets(&mut self, inbound: &mut mpsc::Receiver<SocketEvent>) {
         for handle in self.sockets.values() {
             handle.close();
         }
@@ -398,7 +398,7 @@ impl Runner {
 
     /// Performs every transmit and forwards every event; `false` once the session stopped or
     /// the consumer went away.
-    async fn drain(&mut self, socket_events: &mpsc::Sender<SocketEvent<SocketId>>) -> bool {
+    async fn drain(&mut self, socket_events: &mpsc::Sender<SocketEvent>) -> bool {
         loop {
             let now = self.now();
             while let Some(transmit) = self.session.poll_transmit(now, &mut self.buf) {
@@ -544,7 +544,7 @@ impl Runner {
         Some(Item::Connection(update))
     }
 
-    fn handle_socket(&mut self, event: SocketEvent<SocketId>) {
+    fn handle_socket(&mut self, event: SocketEvent) {
         let now = self.now();
         match event {
             SocketEvent::Open(socket) => {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use futures::{SinkExt, StreamExt};
 use genesys_notify_core::diagnosis::Transport;
 use genesys_notify_core::event;
-use genesys_notify_core::session::CloseInfo;
+use genesys_notify_core::session::{CloseInfo, SocketId};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -47,17 +47,17 @@ pub const INBOUND_QUEUE: usize = 256;
 /// connection is stalled, and the socket is closed rather than buffering more.
 const OUTGOING_QUEUE: usize = 16;
 
-/// What a socket task reports to the runner. `K` is the runner's socket identifier.
+/// What a socket task reports to the runner, under the session's id for the socket.
 #[derive(Debug)]
-pub(crate) enum SocketEvent<K> {
+pub(crate) enum SocketEvent {
     /// The WebSocket handshake completed.
-    Open(K),
+    Open(SocketId),
     /// A text (or binary) frame within the core's limit.
-    Frame(K, Bytes),
+    Frame(SocketId, Bytes),
     /// A frame longer than [`event::MAX_FRAME_LEN`] arrived and was dropped.
-    TooLarge(K, usize),
+    TooLarge(SocketId, usize),
     /// The socket is gone; the task has ended.
-    Closed(K, Closed),
+    Closed(SocketId, Closed),
 }
 
 /// How a socket ended: the core's [`CloseInfo`], and a detail for the logs.
@@ -136,11 +136,11 @@ pub(crate) struct Dial {
 }
 
 /// Starts a task that connects to `uri` and reports to `events` under `id`.
-pub(crate) fn spawn<K: Copy + Send + 'static>(
-    id: K,
+pub(crate) fn spawn(
+    id: SocketId,
     uri: String,
     dial: Dial,
-    events: mpsc::Sender<SocketEvent<K>>,
+    events: mpsc::Sender<SocketEvent>,
 ) -> SocketHandle {
     let (outgoing, queue) = mpsc::channel(OUTGOING_QUEUE);
     let stop = Arc::new(Notify::new());
@@ -157,11 +157,11 @@ pub(crate) fn spawn<K: Copy + Send + 'static>(
     }
 }
 
-async fn run<K: Copy>(
-    id: K,
+async fn run(
+    id: SocketId,
     uri: &str,
     dial: Dial,
-    events: &mpsc::Sender<SocketEvent<K>>,
+    events: &mpsc::Sender<SocketEvent>,
     mut queue: mpsc::Receiver<Outgoing>,
     stop: &Notify,
 ) -> Closed {
@@ -243,7 +243,7 @@ async fn run<K: Copy>(
     }
 }
 
-fn frame<K>(id: K, bytes: Bytes) -> SocketEvent<K> {
+fn frame(id: SocketId, bytes: Bytes) -> SocketEvent {
     if bytes.len() > event::MAX_FRAME_LEN {
         SocketEvent::TooLarge(id, bytes.len())
     } else {
@@ -335,8 +335,9 @@ mod tests {
             proxy: None,
             write_timeout: Duration::from_millis(300),
         };
-        let handle = spawn(7u8, format!("ws://127.0.0.1:{port}/"), dial, events_tx);
-        assert!(matches!(events.recv().await, Some(SocketEvent::Open(7))));
+        let socket = SocketId::from_raw(7);
+        let handle = spawn(socket, format!("ws://127.0.0.1:{port}/"), dial, events_tx);
+        assert!(matches!(events.recv().await, Some(SocketEvent::Open(id)) if id == socket));
         // Far more than the kernel buffers hold: the writer must block and then give up.
         let frame = "x".repeat(1 << 20);
         for _ in 0..OUTGOING_QUEUE {
@@ -345,7 +346,7 @@ mod tests {
             }
         }
         match events.recv().await {
-            Some(SocketEvent::Closed(7, closed)) => {
+            Some(SocketEvent::Closed(id, closed)) if id == socket => {
                 assert_eq!(closed.info, CloseInfo::Transport(Transport::Timeout));
                 assert!(
                     closed.detail.contains("stopped reading"),
