@@ -14,3 +14,4 @@ run json_parse seeds/frames
 run event_parse seeds/frames
 run agent_reduce seeds/agent_reduce
 run session_replay seeds/session_replay
+run agent_state seeds/agent_state

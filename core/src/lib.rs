@@ -22,6 +22,7 @@
 //! | [`session`] | the lifecycle: heartbeat watchdog, 24 h renewal, make-before-break rollover, resync, token refresh, what every failure does |
 //! | [`event`] | every frame the socket delivers, typed and borrowed: heartbeat, pong, `socket_closing`, system notices, subscribe replies, conversation / presence / routing / activity / summary bodies |
 //! | [`agent`] | the reducer from events and REST snapshots to the agent's [`Activity`](agent::Activity), with a `stale` flag |
+//! | [`agent_state`] | the per-agent state message a gateway publishes and a light reads: versioned JSON, written and parsed without an allocator |
 //! | [`request`] | every REST operation the project calls, as data encoded into a caller buffer, and its typed reply |
 //! | [`frame`] | the socket frames the client sends (`subscribe`, `unsubscribe`, `ping`) |
 //! | [`region`] | the 18 regions, their `api.`/`login.`/`streaming.` hosts, a local simulated cloud, the `connectUri` host check |
@@ -195,6 +196,7 @@
 #![warn(missing_docs)]
 
 pub mod agent;
+pub mod agent_state;
 pub mod backoff;
 pub mod diagnosis;
 pub mod event;

@@ -212,6 +212,11 @@ impl Health {
         Health::Unreachable,
     ];
 
+    /// Parses a snake_case name as printed by [`Health::as_str`].
+    pub fn from_name(name: &str) -> Option<Health> {
+        Health::ALL.into_iter().find(|h| h.as_str() == name)
+    }
+
     /// The snake_case name the CLI's JSON lines and the docs use (`auth_failed`).
     pub const fn as_str(self) -> &'static str {
         match self {
