@@ -13,7 +13,8 @@
 //!
 //! The requests are the core's ([`request::token_client_credentials`],
 //! [`request::token_refresh`]); this module only supplies the client id and secret as HTTP
-//! Basic and reads the reply with [`TokenResponse::parse`]. Secrets live in [`SecretString`]s
+//! Basic and reads the reply with the core's [`read_token_reply`] (the same rule as on a
+//! device: a 2xx without a token is no token). Secrets live in [`SecretString`]s
 //! from start to finish, so no `Debug` of any type here prints one.
 
 use std::fmt;
