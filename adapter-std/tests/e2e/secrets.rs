@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use genesys_notify::core::agent::Activity;
 use genesys_notify::core::secret::Secret;
-use genesys_notify::tls;
 use genesys_notify::token::{ClientCredentials, RefreshToken, StaticToken, TokenProvider};
 use genesys_notify::{ClientBuilder, Environment};
 use genesys_sim::org::{
@@ -18,9 +17,8 @@ use genesys_sim::org::{
     DEMO_USER_CLIENT_SECRET,
 };
 use genesys_sim::{Disconnect, Operation, Presence, Sim};
-use rustls::pki_types::CertificateDer;
 
-use crate::support::{Watch, sim};
+use crate::support::{Watch, tls_sim};
 
 /// A log sink the test can read back.
 #[derive(Clone, Default)]
@@ -104,14 +102,7 @@ async fn no_secret_escapes(flow: Flow) {
     // A current-thread runtime: every task of the client logs through this subscriber.
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let sim = sim().tls(true).start().await.expect("the simulator starts");
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(
-            sim.ca_der().expect("a TLS simulator has a CA").to_vec(),
-        ))
-        .expect("the test CA is a valid certificate");
-    let config = tls::client_config_with_roots(roots).expect("a TLS configuration");
+    let (sim, config) = tls_sim().await;
     let environment = Environment::parse(&sim.base_url()).expect("the simulator's base URL");
     let (provider, mut secrets) = provider(&sim, flow);
     let builder = ClientBuilder::new(environment)

@@ -1,5 +1,6 @@
 //! A simulated cloud, a client against it, and bounded waits on the client's stream.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -7,10 +8,12 @@ use genesys_notify::core::agent::Activity;
 use genesys_notify::core::backoff::Backoff;
 use genesys_notify::core::light::Health;
 use genesys_notify::core::secret::Secret;
+use genesys_notify::tls;
 use genesys_notify::token::ClientCredentials;
 use genesys_notify::{ClientBuilder, Environment, Item, Notifications};
 use genesys_sim::org::{DEMO_AGENT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use genesys_sim::{Sim, SimBuilder};
+use rustls::pki_types::CertificateDer;
 
 /// The simulator's heartbeat interval in these tests.
 pub const HEARTBEAT: Duration = Duration::from_millis(200);
@@ -24,6 +27,20 @@ pub const PATIENCE: Duration = Duration::from_secs(15);
 /// A simulator with short intervals.
 pub fn sim() -> SimBuilder {
     Sim::builder().heartbeat_interval(HEARTBEAT)
+}
+
+/// A simulator serving HTTPS and WSS with a certificate from its own test CA, and a TLS
+/// configuration trusting that CA alone.
+pub async fn tls_sim() -> (Sim, Arc<rustls::ClientConfig>) {
+    let sim = sim().tls(true).start().await.expect("the simulator starts");
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(
+            sim.ca_der().expect("a TLS simulator has a CA").to_vec(),
+        ))
+        .expect("the test CA is a valid certificate");
+    let config = tls::client_config_with_roots(roots).expect("a TLS configuration");
+    (sim, config)
 }
 
 /// A client for the demo agent with the demo client credentials, tuned to the short intervals.

@@ -6,24 +6,15 @@ use genesys_notify::core::agent::Activity;
 use genesys_notify::core::diagnosis::Problem;
 use genesys_notify::core::diagnosis::Transport;
 use genesys_notify::proxy::Proxy;
-use genesys_notify::tls;
 use genesys_sim::Presence;
 use genesys_sim::org::DEMO_AGENT_ID;
-use rustls::pki_types::CertificateDer;
 
-use crate::support::{Watch, client, sim};
+use crate::support::{Watch, client, sim, tls_sim};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_works_over_verified_tls() {
-    let sim = sim().tls(true).start().await.expect("the simulator starts");
+    let (sim, config) = tls_sim().await;
     assert!(sim.base_url().starts_with("https://"));
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(
-            sim.ca_der().expect("a TLS simulator has a CA").to_vec(),
-        ))
-        .expect("the test CA is a valid certificate");
-    let config = tls::client_config_with_roots(roots).expect("a TLS configuration");
     let mut watch = Watch::start(client(&sim).tls_config(config));
     watch.live().await;
     sim.agent(DEMO_AGENT_ID).set_presence(Presence::Busy);
@@ -46,17 +37,10 @@ async fn a_server_that_cannot_be_verified_is_refused_as_a_tls_failure() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_socket_tunnels_through_an_http_proxy_and_still_verifies_the_server() {
-    let sim = sim().tls(true).start().await.expect("the simulator starts");
+    let (sim, config) = tls_sim().await;
     let proxy = genesys_sim::proxy::ConnectProxy::start()
         .await
         .expect("the proxy starts");
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(
-            sim.ca_der().expect("a TLS simulator has a CA").to_vec(),
-        ))
-        .expect("the test CA is a valid certificate");
-    let config = tls::client_config_with_roots(roots).expect("a TLS configuration");
     // Only the socket is given the proxy (REST follows HTTPS_PROXY, unset here): every tunnel
     // the proxy opens is the socket's.
     let socket_proxy = Proxy::parse(&proxy.url(), "").expect("a proxy URL");
@@ -74,17 +58,10 @@ async fn the_socket_tunnels_through_an_http_proxy_and_still_verifies_the_server(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_proxy_sends_the_socket_straight_to_the_server() {
-    let sim = sim().tls(true).start().await.expect("the simulator starts");
+    let (sim, config) = tls_sim().await;
     let proxy = genesys_sim::proxy::ConnectProxy::start()
         .await
         .expect("the proxy starts");
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(
-            sim.ca_der().expect("a TLS simulator has a CA").to_vec(),
-        ))
-        .expect("the test CA is a valid certificate");
-    let config = tls::client_config_with_roots(roots).expect("a TLS configuration");
     let socket_proxy = Proxy::parse(&proxy.url(), "localhost").expect("a proxy URL");
     let mut watch = Watch::start(
         client(&sim)
