@@ -24,7 +24,7 @@ use genesys_notify::core::secret::ShortChannelId;
 use genesys_notify::core::topic::{self, MAX_TOPICS_PER_CHANNEL, Topic};
 use genesys_notify::core::{BufferTooSmall, request::AvailableTopics};
 use genesys_notify::http::{HttpClient, HttpRequest, HttpResponse, bearer};
-use genesys_notify::token::{self, TokenFetchError, TokenKind};
+use genesys_notify::token::{TokenFetchError, TokenKind};
 use genesys_notify::{SecretString, agent_topics};
 use serde_json::{Map, Value, json};
 use tokio_tungstenite::tungstenite;
@@ -128,12 +128,8 @@ pub async fn run(args: DoctorArgs) -> Exit {
         Ok(environment) => environment,
         Err(exit) => return exit,
     };
-    let provider = match token::from_env() {
-        Ok(provider) => provider,
-        Err(e) => return usage_error(e),
-    };
-    let tls = match args.trust.tls_config() {
-        Ok(tls) => tls,
+    let (provider, tls) = match args.trust.credentials_and_tls() {
+        Ok(started) => started,
         Err(exit) => return exit,
     };
     let http = match HttpClient::with_tls(environment.clone(), &tls) {

@@ -157,6 +157,22 @@ pub struct TrustArgs {
 }
 
 impl TrustArgs {
+    /// What a command that talks to Genesys starts from: the token provider the environment
+    /// variables name, and the TLS configuration these options ask for. Missing credentials
+    /// and an unreadable CA file are usage errors.
+    pub fn credentials_and_tls(
+        &self,
+    ) -> Result<
+        (
+            Box<dyn genesys_notify::token::TokenProvider>,
+            std::sync::Arc<rustls::ClientConfig>,
+        ),
+        Exit,
+    > {
+        let provider = genesys_notify::token::from_env().map_err(usage_error)?;
+        Ok((provider, self.tls_config()?))
+    }
+
     /// The TLS configuration these options ask for; an unreadable file is a usage error.
     pub fn tls_config(&self) -> Result<std::sync::Arc<rustls::ClientConfig>, Exit> {
         let mut roots = genesys_notify::tls::Roots::mozilla().os_store(self.os_roots);

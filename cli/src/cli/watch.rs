@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::terminal::FRAME_INTERVAL;
 use futures::StreamExt;
-use genesys_notify::{ClientBuilder, Item, Notifications, token};
+use genesys_notify::{ClientBuilder, Item, Notifications};
 
 use super::view::View;
 use super::{Exit, WatchArgs, parse_environment, usage_error};
@@ -18,12 +18,8 @@ pub async fn run(args: WatchArgs) -> Exit {
     if args.users.is_empty() && args.topics.is_empty() {
         return usage_error("name an agent with --user, or a topic with --topic");
     }
-    let provider = match token::from_env() {
-        Ok(provider) => provider,
-        Err(e) => return usage_error(e),
-    };
-    let tls = match args.trust.tls_config() {
-        Ok(tls) => tls,
+    let (provider, tls) = match args.trust.credentials_and_tls() {
+        Ok(started) => started,
         Err(exit) => return exit,
     };
     let mut builder = ClientBuilder::new(environment)
