@@ -53,6 +53,22 @@ fn json_lines(output: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// `doctor --json` for the demo agent against `sim`, with `env`: how it exited, and its lines.
+async fn doctor_demo_agent(sim: &Sim, env: &[(&str, &str)]) -> (Output, Vec<Value>) {
+    let base = sim.base_url();
+    let args = [
+        "doctor",
+        "--environment",
+        &base,
+        "--user",
+        DEMO_AGENT_ID,
+        "--json",
+    ];
+    let output = genesys_notify_async(&args, env).await;
+    let lines = json_lines(&output);
+    (output, lines)
+}
+
 const CLIENT: [(&str, &str); 2] = [
     ("GENESYS_CLIENT_ID", DEMO_CLIENT_ID),
     ("GENESYS_CLIENT_SECRET", DEMO_CLIENT_SECRET),
@@ -346,20 +362,7 @@ async fn watch_with_a_refused_token_stops_with_a_diagnosis_and_exit_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_passes_a_working_setup() {
     let sim = Sim::builder().start().await.expect("the simulator starts");
-    let base = sim.base_url();
-    let output = genesys_notify_async(
-        &[
-            "doctor",
-            "--environment",
-            &base,
-            "--user",
-            DEMO_AGENT_ID,
-            "--json",
-        ],
-        &CLIENT,
-    )
-    .await;
-    let lines = json_lines(&output);
+    let (output, lines) = doctor_demo_agent(&sim, &CLIENT).await;
     assert!(output.status.success(), "{lines:#?}");
     assert!(lines.iter().all(|l| l["status"] != "fail"), "{lines:#?}");
     for check in ["token", "scopes", "channel", "subscription", "socket"] {
@@ -398,17 +401,7 @@ async fn narrow_scopes(enforced: bool) -> (Sim, [(&'static str, &'static str); 3
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_warns_of_a_missing_scope_naming_the_enforce_scopes_setting() {
     let (sim, env) = narrow_scopes(false).await;
-    let base = sim.base_url();
-    let args = [
-        "doctor",
-        "--environment",
-        &base,
-        "--user",
-        DEMO_AGENT_ID,
-        "--json",
-    ];
-    let output = genesys_notify_async(&args, &env).await;
-    let lines = json_lines(&output);
+    let (output, lines) = doctor_demo_agent(&sim, &env).await;
     assert!(output.status.success(), "{lines:#?}");
     let scopes = lines
         .iter()
@@ -432,17 +425,7 @@ async fn doctor_warns_of_a_missing_scope_naming_the_enforce_scopes_setting() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_blocks_on_a_missing_scope_only_when_a_call_fails_for_it() {
     let (sim, env) = narrow_scopes(true).await;
-    let base = sim.base_url();
-    let args = [
-        "doctor",
-        "--environment",
-        &base,
-        "--user",
-        DEMO_AGENT_ID,
-        "--json",
-    ];
-    let output = genesys_notify_async(&args, &env).await;
-    let lines = json_lines(&output);
+    let (output, lines) = doctor_demo_agent(&sim, &env).await;
     assert_eq!(output.status.code(), Some(1), "{lines:#?}");
     let read = lines
         .iter()
@@ -546,21 +529,8 @@ async fn doctor_bisects_a_refused_batch_to_the_topic_at_fault() {
         2,
         genesys_sim::Failure::Forbidden,
     );
-    let base = sim.base_url();
-    let output = genesys_notify_async(
-        &[
-            "doctor",
-            "--environment",
-            &base,
-            "--user",
-            DEMO_AGENT_ID,
-            "--json",
-        ],
-        &CLIENT,
-    )
-    .await;
+    let (output, lines) = doctor_demo_agent(&sim, &CLIENT).await;
     assert_eq!(output.status.code(), Some(1));
-    let lines = json_lines(&output);
     let culprit = format!("topic v2.users.{DEMO_AGENT_ID}.conversations");
     assert!(
         lines.iter().any(|l| l["check"] == culprit.as_str()
