@@ -110,9 +110,18 @@ impl<const AGENTS: usize> Session<AGENTS> {
                 self.report_diagnosis(diagnosis);
             }
         }
-        match self.link(slot).phase {
-            Phase::Subscribing => self.begin_connect(slot),
-            Phase::Open { .. } => self.start_resync(),
+        let phase = self.link(slot).phase;
+        match phase {
+            Phase::Subscribing => {
+                self.agents_subscribed();
+                self.begin_connect(slot);
+            }
+            Phase::Open { .. } if core::mem::take(&mut self.resync_after_subscribe) => {
+                self.agents_subscribed();
+                self.start_resync();
+            }
+            // Agents were added or removed: only the new ones need reading.
+            Phase::Open { .. } => self.read_fresh_agents(),
             _ => {}
         }
     }
@@ -267,6 +276,10 @@ impl<const AGENTS: usize> Session<AGENTS> {
                 }
             }
             Candidate::Request { index, .. } => {
+                if let Some(Op::Subscribe(slot)) = self.requests.get(index).map(|p| p.op) {
+                    // This PUT carries the agent list as it is now.
+                    self.link_mut(slot).members_changed = false;
+                }
                 self.take_id();
                 let token = self.token.generation();
                 let since = now;

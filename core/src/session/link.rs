@@ -164,6 +164,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
         }));
         self.mark_stale();
         if !replacement_coming {
+            self.resync_after_subscribe = true;
             self.set_link_op(slot, Op::Subscribe(slot));
         }
     }

@@ -78,7 +78,7 @@
 //! # Layout
 //!
 //! `state` holds the plain data every part shares (link slots and phases, the table of REST
-//! calls, each agent's resync progress); `calls`, `link`, `resync` and `token` hold behaviour
+//! calls, each agent's resync progress); `calls`, `link`, `members`, `resync` and `token` hold behaviour
 //! (`impl Session` blocks) and reach that state, and each other's types, only through this
 //! module, never by importing a sibling. `io` is the driver-facing vocabulary (`Transmit`,
 //! `SessionEvent`, [`Health`], [`TokenFailure`]), `config` the settings.
@@ -88,6 +88,7 @@ mod config;
 mod dedup;
 mod io;
 mod link;
+mod members;
 mod resync;
 mod state;
 mod token;
@@ -103,6 +104,7 @@ pub use io::{
     SessionEvent, SocketId, StopReason, Suppressed, TokenFailure, TokenReason, Transmit,
     read_token_reply,
 };
+pub use members::MemberError;
 pub use state::MAX_CONNECT_URI_LEN;
 
 // The state the behaviour modules share; each imports it from here, never from a sibling.
@@ -226,6 +228,9 @@ pub struct Session<const AGENTS: usize> {
     been_live: bool,
     /// The stream had a gap since it was last established: the next open is a reconnect.
     gap: bool,
+    /// The subscription `PUT` in flight on an open link restores lost subscriptions: every
+    /// agent is re-read when it answers (not only those added since).
+    resync_after_subscribe: bool,
     last_heartbeat: Option<Instant>,
     stats: Stats,
 }
@@ -265,6 +270,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
                 topic,
                 reads: [Read::Done; Snapshot::ALL.len()],
                 reported: None,
+                fresh: false,
             };
             tracked.push(entry).map_err(|_| too_many)?;
         }
@@ -291,6 +297,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
             transport_failures: 0,
             been_live: false,
             gap: false,
+            resync_after_subscribe: false,
             last_heartbeat: None,
             stats: Stats::default(),
         };
@@ -526,6 +533,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
             self.stats.reconnects = self.stats.reconnects.saturating_add(1);
         }
         self.start_resync();
+        self.subscribe_if_members_changed(slot);
     }
 
     /// A text frame arrived on `socket`. The event is applied to the agents and returned, so

@@ -69,7 +69,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
     }
 
     /// Once no agent's state is still being re-read, the session has been live.
-    fn mark_live_if_resynced(&mut self) {
+    pub(super) fn mark_live_if_resynced(&mut self) {
         if self.agents.iter().all(|t| !t.resync_running()) {
             self.been_live = true;
         }

@@ -133,6 +133,8 @@ pub(crate) enum Phase {
 pub(crate) struct Link {
     pub(crate) channel: Option<Channel>,
     pub(crate) phase: Phase,
+    /// Agents were added or removed since this link last put its subscriptions.
+    pub(crate) members_changed: bool,
 }
 
 impl Link {
@@ -140,6 +142,7 @@ impl Link {
         Self {
             channel: None,
             phase: Phase::Idle,
+            members_changed: false,
         }
     }
 
@@ -278,6 +281,8 @@ pub(crate) struct Tracked {
     pub(crate) reads: [Read; Snapshot::ALL.len()],
     /// What `poll_event` last reported.
     pub(crate) reported: Option<(Activity, bool)>,
+    /// Added at run time and not yet in a subscription `PUT` that answered.
+    pub(crate) fresh: bool,
 }
 
 impl Tracked {
