@@ -1,58 +1,58 @@
-//! The client: a builder, and the runner task that drives the core's session.
+//! The client: a builder, the stream it starts, and the roster of agents it follows.
 //!
-//! The runner is the loop in the core's `session` docs with tokio underneath: it selects over
-//! the socket tasks' frames, finished requests and token fetches, the session's deadline and
-//! the consumer going away; hands what happened to the session; then drains the session's
-//! transmits (performing each) and events (forwarding each as an [`Item`]). It holds no protocol
-//! rule of its own: when to reconnect, what a 403 means and which events are duplicates are all
-//! the session's decisions.
+//! # Many agents, several channels
+//!
+//! One Genesys channel holds 1 000 topics, so one session follows at most [`MAX_AGENTS`]
+//! agents (three topics each, counted as the core's budget rule counts them). A client given
+//! more spreads them evenly over as many sessions as needed, each on its own channel, each a
+//! [runner](crate::runner) task with every guarantee a single channel has (watchdog, rollover
+//! without loss or duplicates, resync after gaps, diagnoses). They share one queue to the
+//! consumer, one HTTP client and one token.
+//!
+//! Genesys allows 20 channels per user and OAuth client, and creating a 21st removes an older
+//! one. A rollover holds two channels for a moment (make before break), so each session counts
+//! twice against the caller's budget ([`ClientBuilder::max_channels`], by default
+//! [`DEFAULT_MAX_CHANNELS`], which leaves room under the 20 for a `doctor` run or a second
+//! tool on the same OAuth client).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures::Stream;
-use genesys_notify_core::request::Auth;
-use genesys_notify_core::secret::ShortChannelId;
-use genesys_notify_core::session::{
-    Config, ConfigError, ConnectionInfo, Inbound, Notice, RequestId, Session, SessionEvent,
-    SocketId, TokenFailure, Transmit,
-};
-use genesys_notify_core::{BufferTooSmall, Instant};
-use tokio::sync::mpsc;
-use tokio::task::{JoinHandle, JoinSet};
-use tracing::{Instrument, debug, info, trace, warn};
+use genesys_notify_core::session::{Config, ConfigError, MemberError, Session};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tracing::Instrument;
 
-use crate::http::{HttpClient, HttpClientError, HttpResponse, TransportError, bearer};
-use crate::item::{AgentUpdate, ConnectionUpdate, Item, Notification};
+use crate::http::{HttpClient, HttpClientError};
+use crate::item::Item;
 use crate::proxy::{Proxy, ProxyError};
-use crate::socket::{self, SocketEvent, SocketHandle};
-use crate::token::{Token, TokenFetchError, TokenProvider};
-use crate::{Environment, SecretString, tls};
+use crate::runner::{Command, Parts, Runner};
+use crate::socket;
+use crate::token::{TokenCache, TokenProvider};
+use crate::{Environment, tls};
 
-/// The most agents one client follows.
+/// The most agents one channel (one session) follows.
 ///
 /// Each agent takes three of the 1 000 topics a channel may hold (conversations, presence,
-/// routing status), so 333 agents fill one channel; a larger fleet needs several clients.
-/// The session sized for them is about 190 KB, kept on the heap.
+/// routing status), so 333 agents fill one channel; a client given more spreads them over
+/// several channels. The session sized for them is about 190 KB, kept on the heap.
 pub const MAX_AGENTS: usize = 333;
+
+/// The channels a client may hold at once unless [`ClientBuilder::max_channels`] says
+/// otherwise: 18 of Genesys' 20 per user and OAuth client, so up to 9 sessions (each may hold
+/// two during a rollover), 2 997 agents.
+pub const DEFAULT_MAX_CHANNELS: usize = 18;
 
 /// How many items may wait for the consumer before the runner waits too.
 ///
 /// The default of [`ClientBuilder::item_capacity`]. Waiting stops the runner reading sockets,
 /// which lets TCP push back on the server: a slow consumer costs latency, never unbounded memory.
 pub const DEFAULT_ITEM_CAPACITY: usize = 1024;
-
-/// The transmit buffer's first size: the session's own advice for one agent.
-const TRANSMIT_BUF: usize = 2048;
-
-/// The largest transmit buffer the runner grows to when the session asks for more: a PUT of a
-/// full channel (1 000 topics, at most 200 characters each, JSON-quoted) fits in 256 KiB.
-const MAX_TRANSMIT_BUF: usize = 256 * 1024;
 
 /// Sets up a [`Notifications`] stream.
 ///
@@ -85,6 +85,7 @@ pub struct ClientBuilder {
     item_capacity: usize,
     tls: Option<Arc<rustls::ClientConfig>>,
     proxy: ProxySetting,
+    max_channels: usize,
 }
 
 /// Where the socket's proxy comes from.
@@ -103,10 +104,14 @@ pub enum StartError {
     NoCredentials,
     /// The session refused the configuration (no agent, a bad id or topic, bad timings).
     Config(ConfigError),
-    /// More agents than [`MAX_AGENTS`]: split them over several clients.
-    TooManyAgents {
-        /// How many were given.
-        given: usize,
+    /// The agents need more channels than [`ClientBuilder::max_channels`] allows: raise it
+    /// (Genesys allows 20 per OAuth client), or shard the agents over several gateways, each
+    /// with its own OAuth client.
+    ChannelBudget {
+        /// How many agents were given.
+        agents: usize,
+        /// The channel budget.
+        max_channels: usize,
     },
     /// The HTTP client could not be built.
     Http(HttpClientError),
@@ -123,10 +128,16 @@ impl std::fmt::Display for StartError {
                 f.write_str("no token provider: give the client credentials or a token")
             }
             StartError::Config(e) => e.fmt(f),
-            StartError::TooManyAgents { given } => write!(
+            StartError::ChannelBudget {
+                agents,
+                max_channels,
+            } => write!(
                 f,
-                "{given} agents given; one client follows at most {MAX_AGENTS} (one channel's \
-                 topic budget): split them over several clients"
+                "{agents} agents need {} channels ({MAX_AGENTS} agents each, and two each during \
+                 a rollover), more than the budget of {max_channels}: raise the budget (Genesys \
+                 allows 20 per OAuth client) or shard the agents over gateways with their own \
+                 OAuth clients",
+                2 * agents.div_ceil(MAX_AGENTS)
             ),
             StartError::Http(e) => e.fmt(f),
             StartError::Tls(e) => e.fmt(f),
@@ -149,6 +160,7 @@ impl ClientBuilder {
             item_capacity: DEFAULT_ITEM_CAPACITY,
             tls: None,
             proxy: ProxySetting::FromEnv,
+            max_channels: DEFAULT_MAX_CHANNELS,
         }
     }
 
@@ -159,8 +171,29 @@ impl ClientBuilder {
     }
 
     /// Follows an agent (their Genesys user id): their activity arrives as [`Item::Agent`].
+    /// Any number may be given: beyond [`MAX_AGENTS`] they are spread over several channels.
+    /// An id given twice is followed once.
     pub fn agent(mut self, user_id: impl Into<String>) -> Self {
         self.agents.push(user_id.into());
+        self
+    }
+
+    /// Follows each of these agents (see [`ClientBuilder::agent`]).
+    pub fn agents<I, S>(mut self, user_ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.agents.extend(user_ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// How many notification channels the client may hold at once (at least 2), counting the
+    /// second channel a session holds during a rollover; [`DEFAULT_MAX_CHANNELS`] by default.
+    /// Each session follows up to [`MAX_AGENTS`] agents and counts as two, so a budget of 14
+    /// follows up to 2 331 agents over 7 channels.
+    pub fn max_channels(mut self, channels: usize) -> Self {
+        self.max_channels = channels.max(2);
         self
     }
 
@@ -215,24 +248,30 @@ impl ClientBuilder {
         self
     }
 
-    /// Validates the configuration and starts the client in a task of the current tokio
-    /// runtime. Items arrive on the returned stream; dropping it stops the client.
+    /// Validates the configuration and starts the client in tasks of the current tokio
+    /// runtime: one session (one channel) per [`MAX_AGENTS`] agents, the agents spread evenly.
+    /// Items arrive on the returned stream; dropping it stops the client.
     pub fn start(self) -> Result<Notifications, StartError> {
         let provider = self.provider.ok_or(StartError::NoCredentials)?;
-        if self.agents.len() > MAX_AGENTS {
-            return Err(StartError::TooManyAgents {
-                given: self.agents.len(),
+        let mut seen = HashSet::new();
+        let agents: Vec<String> = self
+            .agents
+            .into_iter()
+            .filter(|id| seen.insert(id.to_ascii_lowercase()))
+            .collect();
+        let shards = agents.len().div_ceil(MAX_AGENTS).max(1);
+        let max_shards = self.max_channels / 2;
+        if shards > max_shards {
+            return Err(StartError::ChannelBudget {
+                agents: agents.len(),
+                max_channels: self.max_channels,
             });
         }
-        let config = Config::new(self.environment.clone(), provider.kind())
-            .random_seed(RandomState::new().hash_one(std::process::id()));
-        let mut config = (self.configure)(config);
+        let base = (self.configure)(Config::new(self.environment.clone(), provider.kind()));
+        let mut first = base.clone();
         for topic in &self.topics {
-            config = config.extra_topic(topic).map_err(StartError::Config)?;
+            first = first.extra_topic(topic).map_err(StartError::Config)?;
         }
-        let agents: Vec<&str> = self.agents.iter().map(String::as_str).collect();
-        let session =
-            Box::new(Session::<MAX_AGENTS>::new(config, &agents).map_err(StartError::Config)?);
         let tls = match self.tls {
             Some(tls) => tls,
             None => tls::client_config().map_err(StartError::Tls)?,
@@ -248,25 +287,48 @@ impl ClientBuilder {
         };
         let http = HttpClient::with_tls(self.environment, &tls).map_err(StartError::Http)?;
         let (items, receiver) = mpsc::channel(self.item_capacity);
-        let runner = Runner {
-            session,
-            agents: self.agents,
-            provider: Arc::from(provider),
+        let spawner = Spawner {
+            base,
+            tokens: Arc::new(TokenCache::new(provider)),
             http,
             dial,
-            items,
+            items: items.downgrade(),
             origin: tokio::time::Instant::now(),
-            bearer: None,
-            sockets: HashMap::new(),
-            tasks: JoinSet::new(),
-            buf: vec![0; TRANSMIT_BUF],
-            pending: Vec::new(),
-            last_connection: None,
+            seed: RandomState::new().hash_one(std::process::id()),
         };
-        let span = tracing::info_span!("genesys_notify", agents = runner.agents.len());
+        // Every session is built (and checked) before any starts.
+        let per_shard = agents.len().div_ceil(shards).max(1);
+        let mut groups: Vec<Vec<String>> = agents.chunks(per_shard).map(<[_]>::to_vec).collect();
+        if groups.is_empty() {
+            groups.push(Vec::new());
+        }
+        let mut prepared = Vec::with_capacity(groups.len());
+        for (shard, group) in groups.into_iter().enumerate() {
+            let config = if shard == 0 {
+                first.clone()
+            } else {
+                spawner.base.clone()
+            };
+            prepared.push((spawner.session(shard, config, &group)?, group));
+        }
+        let roster = Roster {
+            fleet: Arc::new(Fleet {
+                shards: Mutex::new(Vec::new()),
+                max_shards,
+                spawner,
+            }),
+        };
+        {
+            let mut shards = roster.fleet.lock();
+            for (shard, (session, group)) in prepared.into_iter().enumerate() {
+                shards.extend(roster.fleet.spawner.spawn(shard, session, group));
+            }
+        }
+        // The strong sender lived until every runner had its own.
+        drop(items);
         Ok(Notifications {
             items: receiver,
-            task: tokio::spawn(runner.run().instrument(span)),
+            roster,
         })
     }
 }
@@ -276,10 +338,14 @@ pub const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// The stream of [`Item`]s of a running client. [`Notifications::close`] stops the client with
 /// close frames; dropping it stops the client at once.
+///
+/// With several channels (more than [`MAX_AGENTS`] agents), each session reports its own
+/// [`Item::Connection`] updates (their `shard` says which) and may stop on its own
+/// ([`Item::Stopped`]); the stream ends once every session has stopped.
 #[derive(Debug)]
 pub struct Notifications {
     items: mpsc::Receiver<Item>,
-    task: JoinHandle<()>,
+    roster: Roster,
 }
 
 impl Stream for Notifications {
@@ -296,333 +362,288 @@ impl Notifications {
     /// the stream instead stops at once, without close frames.
     pub async fn close(mut self) {
         self.items.close();
-        // The runner ends by itself once it has closed the sockets; it never panics on purpose,
-        // and an abnormal end leaves nothing more to close.
-        let _ = (&mut self.task).await;
+        let tasks: Vec<JoinHandle<()>> = {
+            let mut shards = self.roster.fleet.lock();
+            shards.iter_mut().filter_map(|s| s.task.take()).collect()
+        };
+        // Each runner ends by itself once it has closed its sockets; it never panics on
+        // purpose, and an abnormal end leaves nothing more to close.
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// The agents this client follows, to add or remove some while it runs. The handle may be
+    /// cloned and moved to another task.
+    pub fn roster(&self) -> Roster {
+        self.roster.clone()
     }
 }
 
 impl Drop for Notifications {
     fn drop(&mut self) {
-        self.task.abort();
+        for shard in self.roster.fleet.lock().iter() {
+            if let Some(task) = &shard.task {
+                task.abort();
+            }
+        }
     }
 }
 
-/// What a spawned request or token fetch finished with.
-enum Done {
-    Token(Result<Token, TokenFetchError>),
-    Http(RequestId, Result<HttpResponse, TransportError>),
+/// Why an agent could not be added to a running client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RosterError {
+    /// The client already follows this agent.
+    AlreadyFollowed,
+    /// The session refused it (an id that is not a Genesys user id, say).
+    Refused(MemberError),
+    /// Every session is full and the channel budget allows no other: raise
+    /// [`ClientBuilder::max_channels`], or shard the floor over several gateways.
+    ChannelBudget {
+        /// The budget.
+        max_channels: usize,
+    },
+    /// The client has stopped.
+    Stopped,
 }
 
-/// The task that owns the session and every connection.
-struct Runner {
-    session: Box<Session<MAX_AGENTS>>,
-    agents: Vec<String>,
-    provider: Arc<dyn TokenProvider>,
+impl std::fmt::Display for RosterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RosterError::AlreadyFollowed => f.write_str("this agent is already followed"),
+            RosterError::Refused(e) => e.fmt(f),
+            RosterError::ChannelBudget { max_channels } => write!(
+                f,
+                "every channel is full and the budget of {max_channels} channels allows no \
+                 other: raise it, or shard the agents over several gateways"
+            ),
+            RosterError::Stopped => f.write_str("the client has stopped"),
+        }
+    }
+}
+
+impl std::error::Error for RosterError {}
+
+/// The agents a running client follows ([`Notifications::roster`]): add or remove agents
+/// without restarting the others. A new agent goes to the session with the most room (its
+/// channel's subscriptions are replaced, then the agent alone is read); when every session is
+/// full, a new one starts on a new channel, within the channel budget.
+#[derive(Clone)]
+pub struct Roster {
+    fleet: Arc<Fleet>,
+}
+
+impl std::fmt::Debug for Roster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Roster")
+            .field("agents", &self.len())
+            .field("sessions", &self.sessions())
+            .finish()
+    }
+}
+
+impl Roster {
+    /// Follows one more agent. Its state arrives as [`Item::Agent`] once read.
+    pub async fn add(&self, user_id: &str) -> Result<(), RosterError> {
+        let key = user_id.to_ascii_lowercase();
+        let (commands, shard) = {
+            let mut shards = self.fleet.lock();
+            if shards.iter().any(|s| s.agents.contains_key(&key)) {
+                return Err(RosterError::AlreadyFollowed);
+            }
+            let roomiest = shards
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.agents.len() < MAX_AGENTS && !s.commands.is_closed())
+                .min_by_key(|(_, s)| s.agents.len())
+                .map(|(index, _)| index);
+            match roomiest {
+                Some(index) => {
+                    shards[index].agents.insert(key.clone(), user_id.to_owned());
+                    (shards[index].commands.clone(), index)
+                }
+                None if shards.len() < self.fleet.max_shards => {
+                    // A new session on a new channel, for this agent alone so far.
+                    let shard = shards.len();
+                    let spawner = &self.fleet.spawner;
+                    let group = vec![user_id.to_owned()];
+                    let session = spawner
+                        .session(shard, spawner.base.clone(), &group)
+                        .map_err(|e| match e {
+                            StartError::Config(ConfigError::InvalidAgentId { .. }) => {
+                                RosterError::Refused(MemberError::InvalidAgentId)
+                            }
+                            _ => RosterError::Stopped,
+                        })?;
+                    let started = spawner
+                        .spawn(shard, session, group)
+                        .ok_or(RosterError::Stopped)?;
+                    shards.push(started);
+                    return Ok(());
+                }
+                None => {
+                    return Err(RosterError::ChannelBudget {
+                        max_channels: self.fleet.max_shards * 2,
+                    });
+                }
+            }
+        };
+        let (reply, answer) = oneshot::channel();
+        let sent = commands.send(Command::Add(user_id.to_owned(), reply)).await;
+        let outcome = match (sent, answer.await) {
+            (Ok(()), Ok(Ok(()))) => Ok(()),
+            (Ok(()), Ok(Err(e))) => Err(RosterError::Refused(e)),
+            _ => Err(RosterError::Stopped),
+        };
+        if outcome.is_err() {
+            self.fleet.lock()[shard].agents.remove(&key);
+        }
+        outcome
+    }
+
+    /// Stops following an agent; `false` if the client did not follow it.
+    pub async fn remove(&self, user_id: &str) -> bool {
+        let key = user_id.to_ascii_lowercase();
+        let commands = {
+            let mut shards = self.fleet.lock();
+            let Some(shard) = shards.iter_mut().find(|s| s.agents.contains_key(&key)) else {
+                return false;
+            };
+            shard.agents.remove(&key);
+            shard.commands.clone()
+        };
+        let (reply, answer) = oneshot::channel();
+        if commands
+            .send(Command::Remove(user_id.to_owned(), reply))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        answer.await.unwrap_or(false)
+    }
+
+    /// Whether the client follows this agent.
+    pub fn contains(&self, user_id: &str) -> bool {
+        let key = user_id.to_ascii_lowercase();
+        self.fleet
+            .lock()
+            .iter()
+            .any(|s| s.agents.contains_key(&key))
+    }
+
+    /// The user ids the client follows, as they were given.
+    pub fn agents(&self) -> Vec<String> {
+        self.fleet
+            .lock()
+            .iter()
+            .flat_map(|s| s.agents.values().cloned())
+            .collect()
+    }
+
+    /// How many agents the client follows.
+    pub fn len(&self) -> usize {
+        self.fleet.lock().iter().map(|s| s.agents.len()).sum()
+    }
+
+    /// Whether the client follows no agent (a client of topics alone).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many sessions (channels, outside rollovers) the client runs.
+    pub fn sessions(&self) -> usize {
+        self.fleet.lock().len()
+    }
+}
+
+/// The sessions of one client.
+struct Fleet {
+    shards: Mutex<Vec<Shard>>,
+    /// The channel budget, halved: each session may hold two channels during a rollover.
+    max_shards: usize,
+    spawner: Spawner,
+}
+
+impl Fleet {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Shard>> {
+        // Nothing panics while holding the lock; were it ever poisoned, the list is still whole.
+        self.shards
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// One running session, as the roster sees it.
+struct Shard {
+    /// The user ids as given, by their lower-cased form (to find an agent's session).
+    agents: HashMap<String, String>,
+    commands: mpsc::Sender<Command>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// Everything a new session needs, shared by all.
+struct Spawner {
+    /// The configuration every session starts from (the first also has the extra topics).
+    base: Config,
+    tokens: Arc<TokenCache>,
     http: HttpClient,
     dial: socket::Dial,
-    items: mpsc::Sender<Item>,
+    /// Weak, so that the stream ends once every runner has (a new session revives it only
+    /// while one still runs).
+    items: mpsc::WeakSender<Item>,
     origin: tokio::time::Instant,
-    /// `Bearer <token>`: the only place the token is kept, and the only place it goes.
-    bearer: Option<SecretString>,
-    sockets: HashMap<SocketId, SocketHandle>,
-    tasks: JoinSet<Done>,
-    buf: Vec<u8>,
-    /// Items produced by an input, sent before the session's own events.
-    pending: Vec<Item>,
-    /// The last connection state forwarded: health and connection events often repeat it.
-    last_connection: Option<ConnectionUpdate>,
+    seed: u64,
 }
 
-impl Runner {
-    fn now(&self) -> Instant {
-        let elapsed = self.origin.elapsed().as_millis();
-        Instant::from_millis(u64::try_from(elapsed).unwrap_or(u64::MAX))
+impl Spawner {
+    fn session(
+        &self,
+        shard: usize,
+        config: Config,
+        agents: &[String],
+    ) -> Result<Box<Session<MAX_AGENTS>>, StartError> {
+        // Each session its own jitter, so their backoffs do not march in step.
+        let config = config.random_seed(self.seed.wrapping_add(shard as u64));
+        let ids: Vec<&str> = agents.iter().map(String::as_str).collect();
+        Session::new(config, &ids)
+            .map(Box::new)
+            .map_err(StartError::Config)
     }
 
-    fn to_tokio(&self, at: Instant) -> tokio::time::Instant {
-        self.origin + Duration::from_millis(at.as_millis())
-    }
-
-    async fn run(mut self) {
-        let (socket_events, mut inbound) = mpsc::channel(socket::INBOUND_QUEUE);
-        loop {
-            if !self.drain(&socket_events).await {
-                return;
-            }
-            let deadline = self.session.poll_timeout().map(|at| self.to_tokio(at));
-            let sleep = async {
-                match deadline {
-                    Some(at) => tokio::time::sleep_until(at).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                Some(event) = inbound.recv() => self.handle_socket(event),
-                Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => match done {
-                    Ok(done) => self.handle_done(done),
-                    // A request task panicked or was cancelled; the session's own timeout
-                    // will retry the step.
-                    Err(e) => warn!("a request task ended abnormally: {e}"),
-                },
-                () = sleep => {
-                    let now = self.now();
-                    self.session.handle_timeout(now);
-                }
-                () = self.items.closed() => {
-                    debug!("the consumer closed the stream; closing the sockets");
-                    self.close_sockets(&mut inbound).await;
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Sends every open socket a close frame and waits, at most [`CLOSE_WAIT`], for each to
-    /// end: the server sees a clean close instead of a dropped connection.
-    async fn close_sockets(&mut self, inbound: &mut mpsc::Receiver<SocketEvent>) {
-        for handle in self.sockets.values() {
-            handle.close();
-        }
-        let deadline = tokio::time::Instant::now() + CLOSE_WAIT;
-        while !self.sockets.is_empty() {
-            match tokio::time::timeout_at(deadline, inbound.recv()).await {
-                Ok(Some(SocketEvent::Closed(id, _))) => {
-                    self.sockets.remove(&id);
-                }
-                Ok(Some(_)) => {}
-                Ok(None) | Err(_) => break,
-            }
-        }
-    }
-
-    /// Performs every transmit and forwards every event; `false` once the session stopped or
-    /// the consumer went away.
-    async fn drain(&mut self, socket_events: &mpsc::Sender<SocketEvent>) -> bool {
-        loop {
-            let now = self.now();
-            while let Some(transmit) = self.session.poll_transmit(now, &mut self.buf) {
-                match transmit {
-                    Transmit::FetchToken { reason } => {
-                        debug!(%reason, "fetching a token");
-                        let provider = Arc::clone(&self.provider);
-                        let http = self.http.clone();
-                        self.tasks
-                            .spawn(async move { Done::Token(provider.fetch(&http).await) });
-                    }
-                    Transmit::Http { id, request } => {
-                        let prepared = self.http.prepare(&request);
-                        debug!(%id, method = %prepared.method(), url = prepared.url(), "request");
-                        let authorization = match request.auth {
-                            Auth::Bearer => self.bearer.clone(),
-                            _ => None,
-                        };
-                        let http = self.http.clone();
-                        self.tasks.spawn(async move {
-                            Done::Http(id, http.send(&prepared, authorization.as_ref()).await)
-                        });
-                    }
-                    Transmit::Connect { socket, uri } => {
-                        // The channel id in the URI is a capability: only a shortened form is logged.
-                        let channel = ShortChannelId(uri.channel_id());
-                        info!(%socket, %channel, "connecting the notification socket");
-                        let handle = socket::spawn(
-                            socket,
-                            uri.as_str().to_owned(),
-                            self.dial.clone(),
-                            socket_events.clone(),
-                        );
-                        self.sockets.insert(socket, handle);
-                    }
-                    Transmit::Send { socket, text } => {
-                        trace!(%socket, "sending a frame");
-                        if let Some(handle) = self.sockets.get(&socket) {
-                            handle.send(String::from_utf8_lossy(text).into_owned());
-                        }
-                    }
-                    Transmit::Close { socket } => {
-                        debug!(%socket, "closing the socket");
-                        if let Some(handle) = self.sockets.get(&socket) {
-                            handle.close();
-                        }
-                    }
-                    other => debug!(?other, "a transmit this runner does not know"),
-                }
-            }
-            let mut grew = false;
-            let mut stopped = false;
-            let mut items = std::mem::take(&mut self.pending);
-            while let Some(event) = self.session.poll_event() {
-                match event {
-                    SessionEvent::BufferTooSmall(BufferTooSmall { needed, .. }) => {
-                        if needed <= MAX_TRANSMIT_BUF && needed > self.buf.len() {
-                            self.buf.resize(needed, 0);
-                            grew = true;
-                        } else {
-                            warn!(
-                                needed,
-                                "the session needs a transmit buffer beyond the limit"
-                            );
-                        }
-                    }
-                    SessionEvent::Stopped(reason) => {
-                        warn!(%reason, "the session stopped");
-                        items.push(Item::Stopped(reason));
-                        stopped = true;
-                    }
-                    other => items.extend(self.item(other)),
-                }
-            }
-            for item in items {
-                if self.items.send(item).await.is_err() {
-                    return false;
-                }
-            }
-            if stopped {
-                return false;
-            }
-            if !grew {
-                return true;
-            }
-        }
-    }
-
-    /// The item a session event becomes, if it tells the consumer anything new.
-    fn item(&mut self, event: SessionEvent) -> Option<Item> {
-        match event {
-            SessionEvent::AgentChanged {
-                agent,
-                activity,
-                stale,
-            } => {
-                let user_id = self.agents.get(agent)?.clone();
-                info!(user = %user_id, %activity, stale, "agent changed");
-                Some(Item::Agent(AgentUpdate {
-                    user_id,
-                    activity,
-                    stale,
-                }))
-            }
-            SessionEvent::Health(health) => {
-                info!(%health, "health");
-                self.connection_item(self.session.connection(), None)
-            }
-            SessionEvent::Connection(info) => self.connection_item(info, None),
-            SessionEvent::Notice(notice) => {
-                info!(%notice, "notice");
-                self.connection_item(self.session.connection(), Some(notice))
-            }
-            SessionEvent::Diagnosis(diagnosis) => {
-                warn!(%diagnosis, "diagnosis");
-                Some(Item::Diagnosis(diagnosis))
-            }
-            other => {
-                debug!(?other, "a session event this runner does not forward");
-                None
-            }
-        }
-    }
-
-    /// A connection item, unless it would repeat the last one word for word.
-    fn connection_item(&mut self, info: ConnectionInfo, notice: Option<Notice>) -> Option<Item> {
-        let update = ConnectionUpdate {
-            health: self.session.health(),
-            channel_id: info.channel_id.as_str().to_owned(),
-            live: info.live,
-            expires_at: info.expires.map(|at| self.to_tokio(at)),
-            last_heartbeat: info.last_heartbeat.map(|at| self.to_tokio(at)),
-            reconnects: info.reconnects,
-            notice,
-        };
-        if notice.is_none() && self.last_connection.as_ref() == Some(&update) {
-            return None;
-        }
-        self.last_connection = Some(ConnectionUpdate {
-            notice: None,
-            ..update.clone()
+    /// Starts a runner; `None` once the client has ended (no runner holds the queue).
+    fn spawn(
+        &self,
+        shard: usize,
+        session: Box<Session<MAX_AGENTS>>,
+        agents: Vec<String>,
+    ) -> Option<Shard> {
+        let items = self.items.upgrade()?;
+        let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
+        let keys = agents
+            .iter()
+            .map(|a| (a.to_ascii_lowercase(), a.clone()))
+            .collect();
+        let runner = Runner::new(Parts {
+            shard,
+            session,
+            agents,
+            tokens: Arc::clone(&self.tokens),
+            http: self.http.clone(),
+            dial: self.dial.clone(),
+            items,
+            commands: receiver,
+            origin: self.origin,
         });
-        Some(Item::Connection(update))
-    }
-
-    fn handle_socket(&mut self, event: SocketEvent) {
-        let now = self.now();
-        match event {
-            SocketEvent::Open(socket) => {
-                debug!(%socket, "socket open");
-                self.session.handle_socket_open(now, socket);
-            }
-            SocketEvent::Frame(socket, frame) => self.handle_frame(now, socket, frame),
-            SocketEvent::TooLarge(socket, len) => {
-                self.session.handle_socket_frame_too_large(now, socket, len);
-            }
-            SocketEvent::Closed(socket, closed) => {
-                info!(%socket, detail = closed.detail, "socket closed");
-                self.sockets.remove(&socket);
-                self.session.handle_socket_closed(now, socket, closed.info);
-            }
-        }
-    }
-
-    fn handle_frame(&mut self, now: Instant, socket: SocketId, frame: Bytes) {
-        match self.session.handle_socket_frame(now, socket, &frame) {
-            Inbound::Deliver(event) => {
-                let notification = Notification::new(frame.clone(), &event);
-                trace!(
-                    kind = notification.kind(),
-                    topic = notification.topic(),
-                    "event"
-                );
-                self.pending.push(Item::Event(notification));
-            }
-            Inbound::Suppressed(why) => trace!(?why, "frame suppressed"),
-            Inbound::Invalid(error) => debug!(%error, "invalid frame"),
-            _ => {}
-        }
-    }
-
-    fn handle_done(&mut self, done: Done) {
-        let now = self.now();
-        match done {
-            Done::Token(Ok(token)) => {
-                self.bearer = Some(bearer(&token.access_token));
-                let expires_in = token
-                    .expires_in
-                    .map_or(genesys_notify_core::Duration::MAX, Into::into);
-                debug!(%expires_in, "token");
-                self.session.handle_token(now, expires_in);
-            }
-            Done::Token(Err(error)) => {
-                warn!(%error, "no token");
-                let failure = match &error {
-                    TokenFetchError::Rejected {
-                        status,
-                        body,
-                        retry_after,
-                    } => TokenFailure::Status {
-                        status: *status,
-                        retry_after: retry_after.map(Into::into),
-                        body,
-                    },
-                    TokenFetchError::Transport(e) => TokenFailure::Transport(e.kind()),
-                    TokenFetchError::Malformed(e) => TokenFailure::Unreadable(*e),
-                    _ => TokenFailure::Unavailable,
-                };
-                self.session.handle_token_failure(now, failure);
-            }
-            Done::Http(id, Ok(response)) => {
-                debug!(%id, status = response.status, "response");
-                self.session.handle_response(
-                    now,
-                    id,
-                    response.status,
-                    response.retry_after.map(Into::into),
-                    &response.body,
-                );
-            }
-            Done::Http(id, Err(error)) => {
-                debug!(%id, %error, "request failed");
-                self.session.handle_request_failed(now, id, error.kind());
-            }
-        }
+        let span = tracing::info_span!("genesys_notify", shard, agents = runner.agents.len());
+        Some(Shard {
+            agents: keys,
+            commands,
+            task: Some(tokio::spawn(runner.run().instrument(span))),
+        })
     }
 }
+
+/// Roster commands waiting for a runner: adds and removes are rare, and the sender waits.
+const COMMAND_QUEUE: usize = 16;

@@ -31,7 +31,9 @@ pub enum Item {
     /// [`Diagnosis::action`] says.
     Diagnosis(Diagnosis),
     /// The session stopped: nothing will change until a person fixes what the reason names.
-    /// This is the last item; the stream ends after it.
+    /// With one session this is the last item and the stream ends after it; with several (more
+    /// than [`MAX_AGENTS`](crate::MAX_AGENTS) agents), the stream ends once every one has
+    /// stopped.
     Stopped(StopReason),
 }
 
@@ -95,6 +97,10 @@ pub struct AgentUpdate {
     /// Whether events may have been missed since the last REST resync: the activity may be
     /// out of date.
     pub stale: bool,
+    /// Which of the client's sessions (channels) follows the agent: its
+    /// [`ConnectionUpdate`]s carry the same number. Always 0 for up to
+    /// [`MAX_AGENTS`](crate::MAX_AGENTS) agents.
+    pub shard: usize,
 }
 
 /// The connection's state.
@@ -117,6 +123,8 @@ pub struct ConnectionUpdate {
     pub reconnects: u32,
     /// What happened on the socket, when this update was caused by it.
     pub notice: Option<Notice>,
+    /// Which of the client's sessions (channels) this is about (see [`AgentUpdate::shard`]).
+    pub shard: usize,
 }
 
 impl fmt::Debug for ConnectionUpdate {
@@ -129,6 +137,7 @@ impl fmt::Debug for ConnectionUpdate {
             .field("last_heartbeat", &self.last_heartbeat)
             .field("reconnects", &self.reconnects)
             .field("notice", &self.notice)
+            .field("shard", &self.shard)
             .finish()
     }
 }
@@ -148,6 +157,7 @@ mod tests {
             last_heartbeat: None,
             reconnects: 0,
             notice: None,
+            shard: 0,
         };
         let debug = format!("{update:?}");
         assert!(!debug.contains(id), "{debug}");

@@ -78,15 +78,19 @@
 #![warn(missing_docs)]
 
 mod client;
+#[cfg(feature = "gateway")]
+pub mod gateway;
 pub mod http;
 mod item;
 pub mod proxy;
+mod runner;
 mod socket;
 pub mod tls;
 pub mod token;
 
 pub use client::{
-    CLOSE_WAIT, ClientBuilder, DEFAULT_ITEM_CAPACITY, MAX_AGENTS, Notifications, StartError,
+    CLOSE_WAIT, ClientBuilder, DEFAULT_ITEM_CAPACITY, DEFAULT_MAX_CHANNELS, MAX_AGENTS,
+    Notifications, Roster, RosterError, StartError,
 };
 pub use genesys_notify_core as core;
 pub use genesys_notify_core::region::Environment;

@@ -133,6 +133,68 @@ impl<P: TokenProvider + ?Sized> TokenProvider for Box<P> {
     }
 }
 
+/// One provider shared by every session of a client: a token fetched for one is handed to the
+/// others, so a gateway of several channels asks the token endpoint once, not once per channel.
+///
+/// A session that asks for a token is given the cached one only if it is *newer* than the one
+/// it holds (fetched since, for another session) and not about to expire; otherwise the
+/// provider is asked. Fetches are serialised, so the provider is never called concurrently
+/// with itself, as [`TokenProvider`] promises.
+pub(crate) struct TokenCache {
+    provider: Box<dyn TokenProvider>,
+    state: tokio::sync::Mutex<Cached>,
+}
+
+#[derive(Default)]
+struct Cached {
+    /// How many tokens the provider has handed out; a session remembers the one it holds.
+    generation: u64,
+    token: Option<(Token, tokio::time::Instant)>,
+}
+
+/// A cached token this close to its expiry is not handed to another session.
+const CACHE_MARGIN: Duration = Duration::from_secs(60);
+
+impl TokenCache {
+    pub(crate) fn new(provider: Box<dyn TokenProvider>) -> Self {
+        Self {
+            provider,
+            state: tokio::sync::Mutex::new(Cached::default()),
+        }
+    }
+
+    /// A token newer than generation `held`, and its generation.
+    pub(crate) async fn fetch(
+        &self,
+        http: &HttpClient,
+        held: u64,
+    ) -> (Result<Token, TokenFetchError>, u64) {
+        let mut state = self.state.lock().await;
+        if state.generation > held
+            && let Some((token, fetched_at)) = &state.token
+        {
+            let age = fetched_at.elapsed();
+            match token.expires_in {
+                None => return (Ok(token.clone()), state.generation),
+                Some(life) if age + CACHE_MARGIN < life => {
+                    let token = Token {
+                        access_token: token.access_token.clone(),
+                        expires_in: Some(life - age),
+                    };
+                    return (Ok(token), state.generation);
+                }
+                Some(_) => {}
+            }
+        }
+        let result = self.provider.fetch(http).await;
+        if let Ok(token) = &result {
+            state.generation += 1;
+            state.token = Some((token.clone(), tokio::time::Instant::now()));
+        }
+        (result, state.generation)
+    }
+}
+
 /// The OAuth client-credentials grant.
 #[derive(Debug)]
 pub struct ClientCredentials {

@@ -30,6 +30,10 @@ fn main() -> ExitCode {
         }
     };
     let exit = runtime.block_on(async move {
+        if let Command::Gateway(args) = cli.command {
+            // The gateway handles Ctrl-C and SIGTERM itself: it publishes "offline" first.
+            return cli::gateway::run(args).await;
+        }
         let work = async {
             match cli.command {
                 #[cfg(feature = "demo")]
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
                 Command::Doctor(args) => cli::doctor::run(args).await,
                 Command::Topics(args) => cli::topics::run(args),
                 Command::Replay(args) => cli::replay::run(args).await,
+                Command::Gateway(_) => unreachable!("handled above"),
             }
         };
         tokio::select! {

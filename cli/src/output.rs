@@ -159,6 +159,7 @@ mod tests {
             last_heartbeat: None,
             reconnects: 2,
             notice: None,
+            shard: 0,
         }));
         assert_eq!(line["kind"], "connection");
         assert_eq!(line["health"], "live");
@@ -173,6 +174,7 @@ mod tests {
             user_id: "u-1".into(),
             activity: genesys_notify::core::agent::Activity::OnCall,
             stale: true,
+            shard: 0,
         }));
         assert_eq!(line["kind"], "agent");
         assert_eq!(line["user"], "u-1");

@@ -7,6 +7,7 @@
 //! seconds; every wait is bounded, so a regression fails instead of hanging.
 
 mod faults;
+mod fleet;
 mod lifecycle;
 mod secrets;
 mod stall;

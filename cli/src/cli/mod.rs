@@ -1,8 +1,10 @@
 //! The command line: arguments, exit codes, logging, and one module per command.
 
+pub mod broker;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod doctor;
+pub mod gateway;
 pub mod replay;
 pub mod topics;
 pub mod view;
@@ -16,10 +18,11 @@ use clap::{Args, Parser, Subcommand};
 /// The exit codes, as printed at the end of `--help`.
 pub const EXIT_CODES: &str = "\
 Exit status:
-  0    success (watch: --duration elapsed; doctor: nothing blocks notifications)
-  1    a problem blocks notifications: doctor found one, watch or demo stopped on a
-       diagnosis it cannot recover from, topics found an invalid topic or a list
-       over the channel's budget
+  0    success (watch, gateway: --duration elapsed, or gateway got SIGTERM;
+       doctor: nothing blocks notifications)
+  1    a problem blocks notifications: doctor found one, watch, demo or gateway
+       stopped on a diagnosis it cannot recover from, topics found an invalid topic
+       or a list over the channel's budget
   2    usage or configuration error: bad arguments, an unknown environment, missing
        credentials, unreadable input
   130  interrupted (Ctrl-C)";
@@ -93,6 +96,86 @@ pub enum Command {
     /// Feed recorded notification frames to the agent model and print what each one does.
     #[command(after_help = format!("{REPLAY_HELP}\n\n{EXIT_CODES}"))]
     Replay(ReplayArgs),
+    /// Follow a floor of agents (thousands, over a few channels) and publish each one's state
+    /// to an MQTT broker, for desk lights that hold no Genesys secret.
+    #[command(after_help = format!("{GATEWAY_HELP}\n\n{CREDENTIALS_HELP}\n\n{TRUST_HELP}\n\n{EXIT_CODES}"))]
+    Gateway(GatewayArgs),
+}
+
+/// Topics, payloads and broker credentials, as printed in `gateway --help`.
+const GATEWAY_HELP: &str = "\
+Topics (retained, QoS 1), under --prefix (default genesys):
+  {prefix}/agents/{userId}/state   one JSON message per agent, on start, on every change,
+                                   and again after every reconnection to the broker:
+    {\"v\":1, \"activity\":<ringing|on_call|held|wrap_up|available|on_queue|busy|away|
+     break|meal|meeting|training|offline|unknown|…>, \"stale\":bool, \"health\":<connecting|
+     live|stale|unreachable|auth_failed|forbidden>, \"gateway\":<--name>, \"since\":<Unix secs>}
+    \"stale\" is true whenever the gateway is not sure (the agent's channel is not live).
+  {prefix}/gateways/{name}/status   \"online\" once connected; \"offline\" on a clean stop,
+                                   and as the MQTT Last Will (a killed gateway shows at once)
+Broker:
+  --broker mqtt://HOST:PORT (or mqtts://, verified like Genesys: --ca-file, --os-roots) uses
+  an existing broker (mosquitto, EMQX, VerneMQ, HiveMQ); without it, a broker is embedded in
+  this process on --listen (default 127.0.0.1:1883). A broker that goes away is reconnected
+  with backoff (0.5 s to 30 s) and every state is published again.
+  MQTT_USERNAME / MQTT_PASSWORD   the broker's credentials (never command-line arguments);
+                                  the embedded broker then requires them of every client.
+Stdout: one JSON line when the gateway starts ({\"kind\":\"gateway\",\"status\":\"started\",
+  \"agents\":n, \"channels\":n, …}) and one when it stops; logs go to stderr.";
+
+/// Options of `gateway`.
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    /// Where the org lives: a region (eu-west-1), a domain (mypurecloud.ie), or a local base
+    /// URL of a simulated cloud (http://127.0.0.1:PORT).
+    #[arg(long, short = 'e', value_name = "REGION|DOMAIN|URL")]
+    pub environment: String,
+
+    /// An agent to follow (their Genesys user id, a UUID); repeat for several.
+    #[arg(long = "user", short = 'u', value_name = "ID")]
+    pub users: Vec<String>,
+
+    /// A file of agents to follow: one user id per line; blank lines and '#' comments are
+    /// skipped. Adds to --user.
+    #[arg(long, value_name = "FILE")]
+    pub users_file: Option<PathBuf>,
+
+    /// An existing MQTT broker to publish to: mqtt://HOST:PORT or mqtts://HOST:PORT. Without
+    /// it, a broker is embedded in this process (see --listen).
+    #[arg(long, value_name = "mqtt[s]://HOST:PORT")]
+    pub broker: Option<String>,
+
+    /// Where the embedded broker listens (without --broker).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:1883",
+        conflicts_with = "broker"
+    )]
+    pub listen: String,
+
+    /// The gateway's name: its status topic, and the "gateway" of every state it publishes
+    /// (letters, digits, '.', '_', '-'; at most 64). Give each gateway of a sharded floor its own.
+    #[arg(long, default_value = "gateway")]
+    pub name: String,
+
+    /// The first levels of every topic.
+    #[arg(long, default_value = "genesys")]
+    pub prefix: String,
+
+    /// Stop after this many seconds (publishing "offline"), with exit status 0.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<u64>,
+
+    /// The most notification channels to hold at once, counting the second channel each one
+    /// holds during a rollover: each channel follows up to 333 agents. Genesys allows 20 per
+    /// OAuth client; the default leaves two spare.
+    #[arg(long, value_name = "N", default_value_t = genesys_notify::DEFAULT_MAX_CHANNELS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..=20))]
+    pub max_channels: usize,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 /// Options of `demo`.
@@ -143,7 +226,7 @@ pub struct WatchArgs {
     pub trust: TrustArgs,
 }
 
-/// Trust anchors beyond the Mozilla roots, for `watch` and `doctor`.
+/// Trust anchors beyond the Mozilla roots, for `watch`, `doctor` and `gateway`.
 #[derive(Debug, Args)]
 pub struct TrustArgs {
     /// Also trust the CA certificates in this PEM file (a TLS-inspecting proxy's, a private
