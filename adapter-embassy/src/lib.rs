@@ -84,6 +84,8 @@
 pub mod client;
 mod fmt;
 pub mod http;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
 pub mod net;
 mod pool;
 pub mod runner;

@@ -1,0 +1,3 @@
+//! The light listening to a gateway over MQTT (feature `mqtt`); see [`listener`].
+
+pub mod listener;
