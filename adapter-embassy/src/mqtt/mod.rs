@@ -71,6 +71,7 @@
 
 pub mod listener;
 
+use core::cell::RefCell;
 use core::fmt;
 use core::num::NonZero;
 
@@ -95,7 +96,8 @@ use crate::client::{ClientState, Command};
 use crate::fmt::report;
 use crate::net::Network;
 use crate::runner::{
-    Buffers, CLOSE_TIMEOUT, CONNECT_TIMEOUT, EXCHANGE_TIMEOUT, Resources, TLS_TIMEOUT, WallClock,
+    Buffers, CLOSE_TIMEOUT, CONNECT_TIMEOUT, EXCHANGE_TIMEOUT, Resources, SharedRng, TLS_TIMEOUT,
+    WallClock,
 };
 use crate::tls::{self, TlsError, TlsStream, TrustAnchors};
 use listener::{Action, ConnectFailure, KEEP_ALIVE, Listener, Subscription, TopicTooLong};
@@ -113,10 +115,12 @@ const SUBSCRIBE_MAXIMUM: usize = 2;
 const RECEIVE_MAXIMUM: usize = 4;
 /// The light publishes nothing; rust-mqtt needs room for one.
 const SEND_MAXIMUM: usize = 1;
-/// Subscription identifiers are not used; one is kept in case a broker echoes one.
-const MAX_SUBSCRIPTION_IDENTIFIERS: usize = 1;
-/// User properties read per packet: the gateway sends none; a broker may add a few.
-const MAX_USER_PROPERTIES: usize = 4;
+/// Subscription identifiers the client keeps per message: none, the light uses none (rust-mqtt
+/// reads past any a broker sends). Each kept one costs code in every packet reader.
+const MAX_SUBSCRIPTION_IDENTIFIERS: usize = 0;
+/// User properties the client keeps per packet: none, the gateway sends none and the light reads
+/// none (rust-mqtt skips those it has no room for). Each kept one costs code and future size.
+const MAX_USER_PROPERTIES: usize = 0;
 
 /// The MQTT client as the runner uses it: received packets on the heap, no topic aliases.
 type MqttClient<'c, T> = rust_mqtt::client::Client<
@@ -208,7 +212,13 @@ impl fmt::Display for BrokerFailure {
 /// Listens to the gateway through the broker; see the module docs.
 pub struct Runner<'a, N, C, R, M: RawMutex, const PAYLOAD: usize> {
     settings: Settings<'a>,
-    resources: Resources<'a, N, C, R, M, PAYLOAD>,
+    network: N,
+    clock: C,
+    // Lent to TLS as the Genesys runner lends its own, so that both share one instantiation of
+    // the handshake (flash is short on a device).
+    rng: RefCell<R>,
+    client: &'a ClientState<M>,
+    buffers: &'a mut Buffers<PAYLOAD>,
     listener: Listener,
     client_id: String<24>,
 }
@@ -236,19 +246,30 @@ where
     /// device). Fails if the prefix makes topics too long.
     pub fn new(
         settings: Settings<'a>,
-        mut resources: Resources<'a, N, C, R, M, PAYLOAD>,
+        resources: Resources<'a, N, C, R, M, PAYLOAD>,
         seed: u64,
     ) -> Result<Self, TopicTooLong> {
+        let Resources {
+            network,
+            clock,
+            mut rng,
+            client,
+            buffers,
+        } = resources;
         let listener = Listener::new(settings.prefix, settings.agent, seed)?;
         // A client id of its own per boot: two lights of one agent must not evict each other.
         let mut client_id = String::new();
         let _ = core::fmt::write(
             &mut client_id,
-            format_args!("desk-light-{:08x}", resources.rng.next_u32()),
+            format_args!("desk-light-{:08x}", rng.next_u32()),
         );
         Ok(Self {
             settings,
-            resources,
+            network,
+            clock,
+            rng: RefCell::new(rng),
+            client,
+            buffers,
             listener,
             client_id,
         })
@@ -258,11 +279,11 @@ where
     /// reconnects with back-off whenever the broker goes away. Never returns otherwise.
     pub async fn run(&mut self) {
         loop {
-            publish_view(&self.listener, self.resources.client);
+            publish_view(&self.listener, self.client);
             match self.listener.poll_action() {
                 Some(Action::Connect) => {
                     if let Ended::Shutdown = self.connection().await {
-                        self.resources.client.update(|status| status.stopped = true);
+                        self.client.update(|status| status.stopped = true);
                         return;
                     }
                     continue;
@@ -272,10 +293,10 @@ where
                 None => {}
             }
             let timer = timer(self.listener.poll_timeout());
-            match select(timer, self.resources.client.command()).await {
+            match select(timer, self.client.command()).await {
                 Either::First(()) => self.listener.handle_timeout(now()),
                 Either::Second(Command::Shutdown) => {
-                    self.resources.client.update(|status| status.stopped = true);
+                    self.client.update(|status| status.stopped = true);
                     return;
                 }
             }
@@ -286,26 +307,29 @@ where
     async fn connection(&mut self) -> Ended {
         let Self {
             settings,
-            resources,
+            network,
+            clock,
+            rng,
+            client: state,
+            buffers,
             listener,
             client_id,
         } = self;
+        let state: &ClientState<M> = state;
         let broker = settings.broker;
-        let buffers: &mut Buffers<PAYLOAD> = resources.buffers;
         let connection = buffers.first_connection();
         let opened = with_timeout(
             CONNECT_TIMEOUT,
-            resources
-                .network
-                .connect(broker.host, broker.port, connection.tcp),
+            network.connect(broker.host, broker.port, connection.tcp),
         )
         .await;
         let Ok(Ok(socket)) = opened else {
-            return failed(listener, resources.client, BrokerFailure::Connect);
+            return failed(listener, state, BrokerFailure::Connect);
         };
         let stream = if broker.tls {
             let attempt = async {
-                let now = resources.clock.now().ok_or(TlsError::ClockUnknown)?;
+                let now = clock.now().ok_or(TlsError::ClockUnknown)?;
+                let mut rng = SharedRng(rng);
                 with_timeout(
                     TLS_TIMEOUT,
                     tls::connect(
@@ -313,7 +337,7 @@ where
                         broker.host,
                         settings.trust,
                         now,
-                        &mut resources.rng,
+                        &mut rng,
                         connection.tls,
                     ),
                 )
@@ -324,11 +348,9 @@ where
                 Ok(stream) => Stream::Tls(stream),
                 Err(error) => {
                     if !matches!(error, TlsError::Io) {
-                        resources
-                            .client
-                            .update(|status| status.last_tls_error = Some(error));
+                        state.update(|status| status.last_tls_error = Some(error));
                     }
-                    return failed(listener, resources.client, BrokerFailure::Tls(error));
+                    return failed(listener, state, BrokerFailure::Tls(error));
                 }
             }
         } else {
@@ -368,8 +390,8 @@ where
                 listener.handle_connect_failed(now(), ConnectFailure::Refused);
                 return Ended::Again;
             }
-            Ok(Err(_)) => return failed(listener, resources.client, BrokerFailure::Broker),
-            Err(_) => return failed(listener, resources.client, BrokerFailure::Connect),
+            Ok(Err(_)) => return failed(listener, state, BrokerFailure::Broker),
+            Err(_) => return failed(listener, state, BrokerFailure::Connect),
         }
 
         let mut pending: Vec<(u16, Subscription), SUBSCRIBE_MAXIMUM> = Vec::new();
@@ -430,13 +452,11 @@ where
                     break 'connected Ended::Again;
                 }
             }
-            publish_view(listener, resources.client);
+            publish_view(listener, state);
 
             // 2. Wait for the broker, the listener's next deadline, or the application.
             let timer = timer(listener.poll_timeout());
-            let header = match select3(client.poll_header(), timer, resources.client.command())
-                .await
-            {
+            let header = match select3(client.poll_header(), timer, state.command()).await {
                 Either3::First(Ok(header)) => header,
                 Either3::First(Err(_)) => {
                     report!(warn, "mqtt: ", BrokerFailure::Lost);
@@ -498,7 +518,7 @@ where
                 _ => listener.handle_packet(at),
             }
         };
-        publish_view(listener, resources.client);
+        publish_view(listener, state);
         ended
     }
 }
@@ -573,6 +593,7 @@ impl<S: Read + Write> ErrorType for Stream<'_, S> {
 }
 
 impl<S: Read + Write> Read for Stream<'_, S> {
+    #[inline(never)]
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
         match self {
             Self::Plain(socket) => socket.read(buf).await.map_err(|e| e.kind()),
@@ -582,6 +603,7 @@ impl<S: Read + Write> Read for Stream<'_, S> {
 }
 
 impl<S: Read + Write> Write for Stream<'_, S> {
+    #[inline(never)]
     async fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
         match self {
             Self::Plain(socket) => socket.write(buf).await.map_err(|e| e.kind()),
@@ -589,6 +611,7 @@ impl<S: Read + Write> Write for Stream<'_, S> {
         }
     }
 
+    #[inline(never)]
     async fn flush(&mut self) -> Result<(), ErrorKind> {
         match self {
             Self::Plain(socket) => socket.flush().await.map_err(|e| e.kind()),

@@ -376,7 +376,7 @@ impl<R> Shared<'_, R> {
 }
 
 /// The runner's RNG, borrowed one call at a time so that every connection can use it.
-struct SharedRng<'r, R>(&'r RefCell<R>);
+pub(crate) struct SharedRng<'r, R>(pub(crate) &'r RefCell<R>);
 
 impl<R: RngCore> RngCore for SharedRng<'_, R> {
     fn next_u32(&mut self) -> u32 {
