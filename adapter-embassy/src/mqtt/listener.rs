@@ -39,7 +39,9 @@ use genesys_notify_core::{Duration, Instant};
 use heapless::String;
 
 /// The keep-alive the light announces when it connects: the broker drops it (and would publish
-/// its will, it has none) after one and a half times this without a packet.
+/// its will, it has none) after one and a half times this without a packet. A broker configured
+/// with a lower maximum (mosquitto's `max_keepalive`) answers with it in its CONNACK; the light
+/// still pings every [`PING_INTERVAL`], so a maximum under 10 s would drop it between pings.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(30);
 
 /// How often the light pings the broker: half the keep-alive, so one lost ping never reaches it.
