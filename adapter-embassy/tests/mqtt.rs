@@ -16,7 +16,7 @@ use genesys_notify_core::agent::Activity;
 use genesys_notify_core::agent_state::{AgentState, GatewayName, MAX_MESSAGE_LEN};
 use genesys_notify_core::light::Health;
 use genesys_notify_core::secret::Secret;
-use genesys_notify_embassy::mqtt::{Broker, Runner, Settings};
+use genesys_notify_embassy::mqtt::{Broker, BrokerFailure, Runner, Settings};
 use genesys_notify_embassy::tls::{CertificateError, TlsError};
 use genesys_notify_embassy::{
     Buffers, Client, ClientState, Network, Resources, Status, TrustAnchors,
@@ -367,6 +367,12 @@ async fn over_tls_the_broker_certificate_is_verified_like_genesys() {
                 Some(TlsError::Certificate(CertificateError::UnknownIssuer))
             );
             assert_eq!(refused.health, Health::Unreachable);
+            assert_eq!(
+                refused.last_broker_failure,
+                Some(BrokerFailure::Tls(TlsError::Certificate(
+                    CertificateError::UnknownIssuer
+                )))
+            );
         },
     )
     .await;

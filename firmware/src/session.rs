@@ -212,6 +212,7 @@ async fn forward_status(tls_vouches: bool) -> ! {
     let mut last_health = None;
     let mut diagnoses = 0;
     let mut last_socket = None;
+    let mut last_broker_failure = None;
     loop {
         let status = client.changed().await;
         // A socket that just opened passed a TLS handshake whose chain was verified at the
@@ -245,6 +246,12 @@ async fn forward_status(tls_vouches: bool) -> ! {
             if let Some(diagnosis) = client.last_diagnosis() {
                 defmt::warn!("session: {}", defmt::Display2Format(&diagnosis));
                 shared::set_problem(Some(&diagnosis));
+            }
+        }
+        if status.last_broker_failure != last_broker_failure {
+            last_broker_failure = status.last_broker_failure;
+            if let Some(failure) = last_broker_failure {
+                shared::set_problem(Some(&failure));
             }
         }
         if let Some(error) = status.last_tls_error {

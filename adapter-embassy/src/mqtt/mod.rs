@@ -385,8 +385,7 @@ where
             Ok(Err(rust_mqtt::client::MqttError::Disconnect { reason, .. }))
                 if refuses_the_client(reason) =>
             {
-                let failure = BrokerFailure::Refused(reason as u8);
-                report!(warn, "mqtt: ", failure);
+                note(state, BrokerFailure::Refused(reason as u8));
                 listener.handle_connect_failed(now(), ConnectFailure::Refused);
                 return Ended::Again;
             }
@@ -436,7 +435,7 @@ where
                         .and_then(Result::ok)
                         .map(|()| true),
                     Action::Disconnect => {
-                        report!(warn, "mqtt: ", listener_failure(listener));
+                        note(state, listener_failure(listener));
                         let _ = with_timeout(
                             CLOSE_TIMEOUT,
                             client.disconnect(&DisconnectOptions::new()),
@@ -447,7 +446,7 @@ where
                     Action::Connect => Some(true),
                 };
                 if sent.is_none() {
-                    report!(warn, "mqtt: ", BrokerFailure::Lost);
+                    note(state, BrokerFailure::Lost);
                     listener.handle_disconnected(now());
                     break 'connected Ended::Again;
                 }
@@ -459,7 +458,7 @@ where
             let header = match select3(client.poll_header(), timer, state.command()).await {
                 Either3::First(Ok(header)) => header,
                 Either3::First(Err(_)) => {
-                    report!(warn, "mqtt: ", BrokerFailure::Lost);
+                    note(state, BrokerFailure::Lost);
                     listener.handle_disconnected(now());
                     break Ended::Again;
                 }
@@ -478,7 +477,7 @@ where
             let event = match with_timeout(EXCHANGE_TIMEOUT, client.poll_body(header)).await {
                 Ok(Ok(event)) => event,
                 _ => {
-                    report!(warn, "mqtt: ", BrokerFailure::Lost);
+                    note(state, BrokerFailure::Lost);
                     listener.handle_disconnected(now());
                     break Ended::Again;
                 }
@@ -529,10 +528,16 @@ fn failed<M: RawMutex>(
     client: &ClientState<M>,
     failure: BrokerFailure,
 ) -> Ended {
-    report!(warn, "mqtt: ", failure);
+    note(client, failure);
     listener.handle_connect_failed(now(), ConnectFailure::Unreachable);
     publish_view(listener, client);
     Ended::Again
+}
+
+/// Logs `failure` and keeps it as the newest in the client state.
+fn note<M: RawMutex>(client: &ClientState<M>, failure: BrokerFailure) {
+    report!(warn, "mqtt: ", failure);
+    client.update(|status| status.last_broker_failure = Some(failure));
 }
 
 /// Why the listener asked to disconnect, in words.
