@@ -426,7 +426,8 @@ impl Listener {
         }
     }
 
-    /// Why the last state message could not be read, for the log; `None` for an empty one.
+    /// Reads a state message as the listener does (the core's [`AgentState::parse`]); `None` for
+    /// an empty one (a deleted retained message). The driver logs the error of an unreadable one.
     pub fn read_state(payload: &[u8]) -> Option<Result<AgentState<'_>, StateError>> {
         (!payload.is_empty()).then(|| AgentState::parse(payload))
     }
