@@ -389,10 +389,12 @@ struct Mosquitto {
 }
 
 impl Mosquitto {
-    /// The binary: `$MOSQUITTO`, else `mosquitto` on PATH or in /usr/sbin (Debian's place).
+    /// The binary: `$MOSQUITTO` (none if it names no file), else `mosquitto` on PATH or in
+    /// /usr/sbin (Debian's place).
     fn find() -> Option<std::path::PathBuf> {
         if let Some(path) = std::env::var_os("MOSQUITTO") {
-            return Some(path.into());
+            let path = std::path::PathBuf::from(path);
+            return path.is_file().then_some(path);
         }
         let path = std::env::var_os("PATH").unwrap_or_default();
         std::env::split_paths(&path)
