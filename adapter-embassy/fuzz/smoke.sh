@@ -14,3 +14,4 @@ run() {
 run http_response
 run ws_stream
 run certificate_chain
+run mqtt_listener

@@ -34,6 +34,11 @@ pub struct Status {
     /// The most recent TLS refusal since start, if any (a later success does not clear it): it
     /// points at the clock or the trust store.
     pub last_tls_error: Option<TlsError>,
+    /// The most recent reason the MQTT runner lost or could not reach the broker, if any (a
+    /// later success does not clear it): what `status` should say while the light shows
+    /// "cannot reach" or a refusal.
+    #[cfg(feature = "mqtt")]
+    pub last_broker_failure: Option<crate::mqtt::BrokerFailure>,
     /// How many diagnoses the session has made since start (failed calls it retries, refusals
     /// that stop it): when this grows, [`Client::last_diagnosis`] says the newest in words.
     pub diagnoses: u32,
@@ -49,6 +54,8 @@ impl Status {
         live: false,
         reconnects: 0,
         last_tls_error: None,
+        #[cfg(feature = "mqtt")]
+        last_broker_failure: None,
         diagnoses: 0,
         stopped: false,
     };

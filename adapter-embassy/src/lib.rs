@@ -13,6 +13,12 @@
 //! Every layer is written against `embedded-io-async`, so the host tests run this very code
 //! over tokio sockets against the simulated cloud.
 //!
+//! With the `mqtt` feature, `mqtt::Runner` is the other source a light can have: instead of
+//! being its own Genesys client, it listens to a fleet gateway's per-agent state messages on an
+//! MQTT broker (rust-mqtt, MQTT 5, TLS verified as above), on the same [`Buffers`] and into the
+//! same [`ClientState`]. Its rules (what to show when the broker or the gateway is gone, when
+//! to ping and reconnect) are in `mqtt::listener`, without I/O.
+//!
 //! # On a device
 //!
 //! ```no_run
@@ -84,6 +90,8 @@
 pub mod client;
 mod fmt;
 pub mod http;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
 pub mod net;
 mod pool;
 pub mod runner;

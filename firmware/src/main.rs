@@ -11,7 +11,8 @@
 //!
 //! Tasks: `led` (50 Hz frames), `console` (USB serial / UART0 line protocol), `button` (BOOT held
 //! 5 s = factory reset), and once configured `wifi`, `net` (embassy-net), `time` (SNTP) and
-//! `session` (the Genesys session through `genesys-notify-embassy`).
+//! `session` (through `genesys-notify-embassy`: the Genesys session, or with `source mqtt` the
+//! fleet gateway's state on an MQTT broker).
 #![no_std]
 #![no_main]
 
@@ -46,9 +47,9 @@ use crate::store::Store;
 
 esp_bootloader_esp_idf::esp_app_desc!();
 
-/// Sockets of the network stack: DHCP, DNS, SNTP, and the Genesys session's TCP connections
-/// (the runner never holds more than its pool of connections, shared by REST and WebSocket; a
-/// dropped socket leaves the set at once).
+/// Sockets of the network stack: DHCP, DNS, SNTP, and the session's TCP connections (the
+/// Genesys runner never holds more than its pool of connections, shared by REST and WebSocket;
+/// the MQTT runner holds one; a dropped socket leaves the set at once).
 const SOCKETS: usize = 3 + genesys_notify_embassy::runner::CONNECTIONS;
 /// The heap, in the bootloader's reclaimed RAM.
 pub const HEAP_SIZE: usize = 64 * 1024;

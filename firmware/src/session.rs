@@ -1,10 +1,18 @@
-//! The Genesys session: `genesys-notify-embassy`'s runner over the Wi-Fi stack, and the bridge
-//! from its client status to the light.
+//! Where the agent's state comes from, over the Wi-Fi stack, and the bridge from it to the light.
 //!
-//! The runner is started once the wall clock is set (certificates cannot be checked before),
-//! and runs until Genesys refuses the light for good (credentials, permissions, configuration):
-//! then the light shows why, the serial log and `status` say it in words, and only a restart
-//! after fixing the settings tries again — retrying a refusal would only lock the client out.
+//! Two sources, chosen by the `source` setting, never both at once:
+//!
+//! - `genesys`: `genesys-notify-embassy`'s runner, the light its own Genesys client. It runs
+//!   until Genesys refuses the light for good (credentials, permissions, configuration): then
+//!   the light shows why, the serial log and `status` say it in words, and only a restart after
+//!   fixing the settings tries again — retrying a refusal would only lock the client out.
+//! - `mqtt`: its MQTT runner, the light listening to a fleet gateway through a broker. It holds
+//!   no Genesys secret, and retries a broker that refuses it (slowly), so that a fix made on the
+//!   broker needs no restart.
+//!
+//! Both lend the same `static` buffers (the runner's TCP and TLS buffers) and publish into the
+//! same client state, so the light's RAM holds one set, and the LED does not care which runs.
+//! Either starts once the wall clock is set (certificates cannot be checked before).
 
 use embassy_futures::select::{Either, select};
 use embassy_net::Stack;
@@ -15,11 +23,11 @@ use genesys_notify_core::region::Environment;
 use genesys_notify_core::secret::Secret;
 use genesys_notify_embassy::{
     Buffers, ClientState, Credentials, EmbassyNetwork, Exit, Resources, Runner, Settings,
-    TrustAnchors, UnixTime, WallClock,
+    TrustAnchors, UnixTime, WallClock, mqtt,
 };
 use static_cell::ConstStaticCell;
 
-use desk_light_logic::config::Config;
+use desk_light_logic::config::{Config, Source};
 
 use crate::shared;
 use crate::time::now;
@@ -43,7 +51,7 @@ const ROOTS: [&[u8]; 7] = [
 const PAYLOAD: usize = 8 * 1024;
 
 /// The runner's buffers (sockets, TLS records, REST bodies): zero-initialised in `.bss`,
-/// never on a stack.
+/// never on a stack. The MQTT runner uses the first connection's TCP and TLS buffers of the same.
 static BUFFERS: ConstStaticCell<Buffers<PAYLOAD>> =
     ConstStaticCell::new(Buffers::with_payload_len());
 /// What the runner tells the light.
@@ -62,12 +70,9 @@ impl WallClock for SntpClock {
     }
 }
 
-/// Runs the session for the configured agent until Genesys refuses the light for good.
+/// Follows the configured agent from the configured source.
 #[embassy_executor::task]
 pub async fn run(stack: Stack<'static>, config: Config, rng: Trng, seed: u64) {
-    let Some(region) = config.region() else {
-        return;
-    };
     let trust = match TrustAnchors::new(&ROOTS) {
         Ok(trust) => trust,
         Err(error) => {
@@ -82,6 +87,25 @@ pub async fn run(stack: Stack<'static>, config: Config, rng: Trng, seed: u64) {
     while !shared::with(|s| s.clock.is_set()) {
         Timer::after_millis(500).await;
     }
+    let buffers = BUFFERS.take();
+    match config.source() {
+        Source::Genesys => genesys(stack, &config, trust, rng, seed, buffers).await,
+        Source::Mqtt => listen(stack, &config, trust, rng, seed, buffers).await,
+    }
+}
+
+/// Runs the Genesys session until Genesys refuses the light for good.
+async fn genesys(
+    stack: Stack<'static>,
+    config: &Config,
+    trust: TrustAnchors<'static>,
+    rng: Trng,
+    seed: u64,
+    buffers: &'static mut Buffers<PAYLOAD>,
+) {
+    let Some(region) = config.region() else {
+        return;
+    };
     let credentials = Credentials::ClientCredentials {
         client_id: config.client_id(),
         client_secret: Secret::new(config.client_secret().expose_secret()),
@@ -97,7 +121,7 @@ pub async fn run(stack: Stack<'static>, config: Config, rng: Trng, seed: u64) {
         clock: SntpClock,
         rng,
         client: &CLIENT,
-        buffers: BUFFERS.take(),
+        buffers,
     };
     let mut runner = match Runner::new(settings, resources, |session| session.random_seed(seed)) {
         Ok(runner) => runner,
@@ -112,7 +136,7 @@ pub async fn run(stack: Stack<'static>, config: Config, rng: Trng, seed: u64) {
         }
     };
     defmt::info!("session: signing in to {}", region.name());
-    match select(runner.run(), forward_status()).await {
+    match select(runner.run(), forward_status(true)).await {
         Either::First(Exit::Stopped(reason)) => {
             defmt::error!("session stopped: {}", defmt::Display2Format(&reason));
             shared::set_problem(Some(&reason));
@@ -123,21 +147,81 @@ pub async fn run(stack: Stack<'static>, config: Config, rng: Trng, seed: u64) {
     }
 }
 
+/// Listens to the fleet gateway through the broker; returns only if the settings are unusable.
+async fn listen(
+    stack: Stack<'static>,
+    config: &Config,
+    trust: TrustAnchors<'static>,
+    rng: Trng,
+    seed: u64,
+    buffers: &'static mut Buffers<PAYLOAD>,
+) {
+    let Some(broker) = config.mqtt_broker() else {
+        return;
+    };
+    let user = Some(config.mqtt_user()).filter(|user| !user.is_empty());
+    let password: &str = config.mqtt_password().expose_secret();
+    let password = Some(password)
+        .filter(|password| !password.is_empty())
+        .map(Secret::new);
+    let settings = mqtt::Settings {
+        broker: mqtt::Broker {
+            host: broker.host,
+            port: broker.port,
+            tls: broker.tls,
+        },
+        user,
+        password,
+        prefix: config.mqtt_prefix(),
+        agent: config.agent(),
+        trust,
+    };
+    let resources = Resources {
+        network: EmbassyNetwork::new(stack),
+        clock: SntpClock,
+        rng,
+        client: &CLIENT,
+        buffers,
+    };
+    let mut runner = match mqtt::Runner::new(settings, resources, seed) {
+        Ok(runner) => runner,
+        Err(error) => {
+            defmt::error!("mqtt: {}", defmt::Display2Format(&error));
+            shared::set_problem(Some(&error));
+            shared::with(|s| {
+                s.indicator
+                    .session(genesys_notify_core::light::Health::AuthFailed)
+            });
+            return;
+        }
+    };
+    defmt::info!(
+        "mqtt: listening to the gateway through {}",
+        defmt::Display2Format(&broker)
+    );
+    // Only a verified handshake vouches for the wall clock: a plain `mqtt://` broker does not.
+    select(runner.run(), forward_status(broker.tls)).await;
+}
+
 /// Copies every status change into the light's indicator, prints each new diagnosis in words
-/// (the core's diagnoses never contain a secret), and raises the time floor whenever a new
-/// notification socket opens; never returns.
-async fn forward_status() -> ! {
+/// (the core's diagnoses never contain a secret), and, if `tls_vouches` (every connection is a
+/// verified TLS handshake), raises the time floor whenever a new connection opens; never
+/// returns.
+async fn forward_status(tls_vouches: bool) -> ! {
     let client = CLIENT.client();
     let mut last_health = None;
     let mut diagnoses = 0;
     let mut last_socket = None;
+    let mut last_broker_failure = None;
     loop {
         let status = client.changed().await;
         // A socket that just opened passed a TLS handshake whose chain was verified at the
         // wall clock's time: that time is known good.
         if status.live && last_socket != Some(status.reconnects) {
             last_socket = Some(status.reconnects);
-            raise_time_floor();
+            if tls_vouches {
+                raise_time_floor();
+            }
         } else if !status.live {
             last_socket = None;
         }
@@ -162,6 +246,12 @@ async fn forward_status() -> ! {
             if let Some(diagnosis) = client.last_diagnosis() {
                 defmt::warn!("session: {}", defmt::Display2Format(&diagnosis));
                 shared::set_problem(Some(&diagnosis));
+            }
+        }
+        if status.last_broker_failure != last_broker_failure {
+            last_broker_failure = status.last_broker_failure;
+            if let Some(failure) = last_broker_failure {
+                shared::set_problem(Some(&failure));
             }
         }
         if let Some(error) = status.last_tls_error {

@@ -123,16 +123,16 @@ const MAX_HOST_HEADER_LEN: usize = 260;
 const WS_HANDSHAKE_HEAD_LEN: usize = 1_024;
 
 /// How long closing the sockets may take when the runner ends.
-const CLOSE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(2);
+pub(crate) const CLOSE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(2);
 
 /// DNS and TCP connect, together.
-const CONNECT_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(10);
+pub(crate) const CONNECT_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(10);
 
 /// The TLS handshake, generously: every signature is checked in software on the device's core.
-const TLS_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(15);
+pub(crate) const TLS_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(15);
 
 /// One REST exchange or WebSocket upgrade, after the connection is up.
-const EXCHANGE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(15);
+pub(crate) const EXCHANGE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(15);
 
 /// How long one WebSocket frame (text, pong, close) may take to leave. A server that stops
 /// reading fills the TCP window and the write waits; while it waits the socket's reads wait too,
@@ -249,6 +249,14 @@ impl<const PAYLOAD: usize> Buffers<PAYLOAD> {
             connections: [const { ConnectionBuffers::new() }; CONNECTIONS],
             transmit: [0; TRANSMIT_BUFFER_LEN],
         }
+    }
+
+    /// The first connection's buffers alone, for the MQTT listener: it and the runner never run
+    /// over the same buffers at once (the application owns one [`Buffers`] and lends it to one).
+    #[cfg(feature = "mqtt")]
+    pub(crate) fn first_connection(&mut self) -> Connection<'_> {
+        let [first, ..] = &mut self.connections;
+        first.borrow()
     }
 
     fn borrow(&mut self) -> BorrowedBuffers<'_> {
@@ -368,7 +376,7 @@ impl<R> Shared<'_, R> {
 }
 
 /// The runner's RNG, borrowed one call at a time so that every connection can use it.
-struct SharedRng<'r, R>(&'r RefCell<R>);
+pub(crate) struct SharedRng<'r, R>(pub(crate) &'r RefCell<R>);
 
 impl<R: RngCore> RngCore for SharedRng<'_, R> {
     fn next_u32(&mut self) -> u32 {

@@ -212,20 +212,7 @@ pub async fn serve(leaf: &Leaf, chain: &[Vec<u8>]) -> u16 {
 /// As [`serve`], but the handshake's `CertificateVerify` is signed with `signer`'s private key
 /// instead of `leaf`'s: a server that does not hold the key its certificate names.
 pub async fn serve_signing_with(leaf: &Leaf, chain: &[Vec<u8>], signer: &Leaf) -> u16 {
-    let mut certs = vec![CertificateDer::from(leaf.der.clone())];
-    certs.extend(chain.iter().cloned().map(CertificateDer::from));
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signer.key.clone()));
-    let key = rustls::crypto::ring::sign::any_supported_type(&key).expect("a signing key");
-    let resolver =
-        rustls::sign::SingleCertAndKey::from(rustls::sign::CertifiedKey::new(certs, key));
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_protocol_versions(&[&rustls::version::TLS13])
-    .expect("TLS 1.3")
-    .with_no_client_auth()
-    .with_cert_resolver(Arc::new(resolver));
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = acceptor_signing_with(leaf, chain, signer);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("address").port();
     tokio::spawn(async move {
@@ -249,4 +236,31 @@ pub async fn serve_signing_with(leaf: &Leaf, chain: &[Vec<u8>], signer: &Leaf) -
         }
     });
     port
+}
+
+/// A TLS 1.3 acceptor presenting `leaf` followed by `chain`.
+pub fn acceptor(leaf: &Leaf, chain: &[Vec<u8>]) -> tokio_rustls::TlsAcceptor {
+    acceptor_signing_with(leaf, chain, leaf)
+}
+
+/// As [`acceptor`], signing the handshake with `signer`'s key.
+fn acceptor_signing_with(
+    leaf: &Leaf,
+    chain: &[Vec<u8>],
+    signer: &Leaf,
+) -> tokio_rustls::TlsAcceptor {
+    let mut certs = vec![CertificateDer::from(leaf.der.clone())];
+    certs.extend(chain.iter().cloned().map(CertificateDer::from));
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signer.key.clone()));
+    let key = rustls::crypto::ring::sign::any_supported_type(&key).expect("a signing key");
+    let resolver =
+        rustls::sign::SingleCertAndKey::from(rustls::sign::CertifiedKey::new(certs, key));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .expect("TLS 1.3")
+    .with_no_client_auth()
+    .with_cert_resolver(Arc::new(resolver));
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }

@@ -14,8 +14,17 @@
 //! reused: a setting whose meaning changes gets a new id, and unknown ids are skipped, so older
 //! and newer firmware can read each other's flash.
 //!
-//! Secrets (the Wi-Fi password, the OAuth client secret) are kept in [`Secret`] and never
-//! printed: [`Config::write_value`] shows them as `***`, and no error message repeats a value.
+//! Secrets (the Wi-Fi password, the OAuth client secret, the MQTT password) are kept in
+//! [`Secret`] and never printed: [`Config::write_value`] shows them as `***`, and no error
+//! message repeats a value.
+//!
+//! # Two sources
+//!
+//! `source` chooses where the agent's state comes from: `genesys` (the default: the light is its
+//! own Genesys client, with `region`, `client.id` and `client.secret`) or `mqtt` (the light
+//! listens to a fleet gateway through an MQTT broker, with `mqtt.url` and, if the broker asks
+//! for them, `mqtt.user` and `mqtt.password`; it needs no Genesys secret). Which settings are
+//! required follows the source ([`Key::is_required`]).
 
 use core::fmt;
 
@@ -45,8 +54,113 @@ pub const MAX_LEDS: u16 = 60;
 pub const DEFAULT_TIME_SERVER: &str = "pool.ntp.org";
 /// Brightness until one is set: bright enough across a room, gentle on a USB port with a ring.
 pub const DEFAULT_BRIGHTNESS_PERCENT: u8 = 40;
+/// Longest broker URL: `mqtts://`, a host name and `:port`. Office broker names are short; every
+/// byte here is kept in RAM by each task holding the settings, so no room for 253-byte names.
+pub const MQTT_URL_CAPACITY: usize = 96;
+/// Longest MQTT user name kept: a broker account name, not a certificate subject.
+pub const MQTT_USER_CAPACITY: usize = 64;
+/// Longest MQTT password kept: a generated password of 32 to 48 characters fits with room.
+pub const MQTT_PASSWORD_CAPACITY: usize = 64;
+/// Longest topic prefix: one or a few topic levels (`genesys`, `site-2/genesys`).
+pub const MQTT_PREFIX_CAPACITY: usize = 32;
+/// The topic prefix until one is set: the gateway's default.
+pub const DEFAULT_MQTT_PREFIX: &str = "genesys";
+/// The broker port of `mqtt://` when the URL names none (IANA's MQTT port).
+pub const MQTT_PORT: u16 = 1883;
+/// The broker port of `mqtts://` when the URL names none (IANA's MQTT-over-TLS port).
+pub const MQTTS_PORT: u16 = 8883;
 /// Longest canonical value of any setting, in bytes: the size of a storage record's value.
 pub const MAX_VALUE_LEN: usize = CLIENT_SECRET_CAPACITY;
+
+/// Where the light gets the agent's state from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Source {
+    /// The light is its own Genesys Cloud client (one desk; the default).
+    Genesys,
+    /// The light listens to a fleet gateway's state messages on an MQTT broker.
+    Mqtt,
+}
+
+impl Source {
+    /// The name typed on the console.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Source::Genesys => "genesys",
+            Source::Mqtt => "mqtt",
+        }
+    }
+
+    /// The source named `name` (ASCII case ignored).
+    pub fn from_name(name: &str) -> Option<Source> {
+        [Source::Genesys, Source::Mqtt]
+            .into_iter()
+            .find(|s| s.name().eq_ignore_ascii_case(name))
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An MQTT broker, as `mqtt.url` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Broker<'a> {
+    /// The host name or IPv4 address, in lower case.
+    pub host: &'a str,
+    /// The TCP port.
+    pub port: u16,
+    /// `mqtts://`: TLS, with the broker's certificate verified against the light's roots.
+    pub tls: bool,
+}
+
+impl<'a> Broker<'a> {
+    /// Reads `mqtt://host[:port]` or `mqtts://host[:port]` (scheme and host in any case; no
+    /// path, user or query). The host is a DNS name or an IPv4 address.
+    pub fn parse(url: &'a str) -> Result<Broker<'a>, SetError> {
+        let (tls, rest) = if let Some(rest) = strip_prefix_ignore_case(url, "mqtts://") {
+            (true, rest)
+        } else if let Some(rest) = strip_prefix_ignore_case(url, "mqtt://") {
+            (false, rest)
+        } else {
+            return Err(SetError::InvalidBrokerUrl);
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((host, port)) => {
+                let port = port
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p != 0)
+                    .ok_or(SetError::InvalidBrokerUrl)?;
+                (host, port)
+            }
+            None => (rest, if tls { MQTTS_PORT } else { MQTT_PORT }),
+        };
+        if !is_host_name(host) {
+            return Err(SetError::InvalidBrokerUrl);
+        }
+        Ok(Broker { host, port, tls })
+    }
+}
+
+impl fmt::Display for Broker<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.tls { "mqtts" } else { "mqtt" };
+        write!(f, "{scheme}://{}:{}", self.host, self.port)
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    if head.eq_ignore_ascii_case(prefix) {
+        text.get(prefix.len()..)
+    } else {
+        None
+    }
+}
 
 /// One setting, as the console names it and the flash stores it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -72,16 +186,31 @@ pub enum Key {
     Leds,
     /// `time.server`: the SNTP server giving the clock for certificate checks.
     TimeServer,
+    /// `source`: where the agent's state comes from, `genesys` (default) or `mqtt`.
+    Source,
+    /// `mqtt.url`: the broker, `mqtts://host:8883` (or `mqtt://host:1883` on a trusted LAN).
+    MqttUrl,
+    /// `mqtt.user`: the light's broker account; empty for an anonymous broker.
+    MqttUser,
+    /// `mqtt.password`: that account's password. Secret.
+    MqttPassword,
+    /// `mqtt.prefix`: the gateway's topic prefix, `genesys` unless the gateway was given another.
+    MqttPrefix,
 }
 
 impl Key {
     /// Every setting, in the order `show` lists them.
-    pub const ALL: [Key; 10] = [
+    pub const ALL: [Key; 15] = [
         Key::WifiSsid,
         Key::WifiPassword,
+        Key::Source,
         Key::Region,
         Key::ClientId,
         Key::ClientSecret,
+        Key::MqttUrl,
+        Key::MqttUser,
+        Key::MqttPassword,
+        Key::MqttPrefix,
         Key::Agent,
         Key::Brightness,
         Key::Theme,
@@ -102,6 +231,11 @@ impl Key {
             Key::Theme => "theme",
             Key::Leds => "leds",
             Key::TimeServer => "time.server",
+            Key::Source => "source",
+            Key::MqttUrl => "mqtt.url",
+            Key::MqttUser => "mqtt.user",
+            Key::MqttPassword => "mqtt.password",
+            Key::MqttPrefix => "mqtt.prefix",
         }
     }
 
@@ -125,6 +259,11 @@ impl Key {
             Key::Theme => 8,
             Key::Leds => 9,
             Key::TimeServer => 10,
+            Key::Source => 11,
+            Key::MqttUrl => 12,
+            Key::MqttUser => 13,
+            Key::MqttPassword => 14,
+            Key::MqttPrefix => 15,
         }
     }
 
@@ -135,15 +274,31 @@ impl Key {
 
     /// Whether the value must never be printed.
     pub const fn is_secret(self) -> bool {
-        matches!(self, Key::WifiPassword | Key::ClientSecret)
-    }
-
-    /// Whether the light cannot work until this is set.
-    pub const fn is_required(self) -> bool {
         matches!(
             self,
-            Key::WifiSsid | Key::Region | Key::ClientId | Key::ClientSecret | Key::Agent
+            Key::WifiPassword | Key::ClientSecret | Key::MqttPassword
         )
+    }
+
+    /// Whether a light whose state comes from `source` cannot work until this is set.
+    pub const fn is_required(self, source: Source) -> bool {
+        match self {
+            Key::WifiSsid | Key::Agent => true,
+            Key::Region | Key::ClientId | Key::ClientSecret => matches!(source, Source::Genesys),
+            Key::MqttUrl => matches!(source, Source::Mqtt),
+            _ => false,
+        }
+    }
+
+    /// The source this setting belongs to, if it belongs to one only (for `help`).
+    pub const fn only_for(self) -> Option<Source> {
+        match self {
+            Key::Region | Key::ClientId | Key::ClientSecret => Some(Source::Genesys),
+            Key::MqttUrl | Key::MqttUser | Key::MqttPassword | Key::MqttPrefix => {
+                Some(Source::Mqtt)
+            }
+            _ => None,
+        }
     }
 
     /// Whether a change shows at once; the others (network and sign-in) need a restart.
@@ -164,6 +319,11 @@ impl Key {
             Key::Theme => "default or colour-blind",
             Key::Leds => "number of chained LEDs, 1-60",
             Key::TimeServer => "SNTP server host name",
+            Key::Source => "where the state comes from: genesys (direct) or mqtt (a gateway)",
+            Key::MqttUrl => "broker: mqtts://host:8883, or mqtt://host:1883 on a trusted LAN",
+            Key::MqttUser => "the light's broker user name; unset for an anonymous broker",
+            Key::MqttPassword => "that user's password",
+            Key::MqttPrefix => "the gateway's topic prefix (default genesys)",
         }
     }
 }
@@ -216,6 +376,12 @@ pub enum SetError {
     UnknownTheme,
     /// Not a host name: give a name such as `pool.ntp.org` (letters, digits, `-` and `.`).
     InvalidHost,
+    /// Not `genesys` or `mqtt`: use one of them.
+    UnknownSource,
+    /// Not `mqtt://host[:port]` or `mqtts://host[:port]`: retype it.
+    InvalidBrokerUrl,
+    /// Not a topic prefix: one or more topic levels without `+`, `#`, spaces or empty levels.
+    InvalidPrefix,
 }
 
 impl fmt::Display for SetError {
@@ -247,6 +413,15 @@ impl fmt::Display for SetError {
             SetError::UnknownTheme => f.write_str("theme must be `default` or `colour-blind`"),
             SetError::InvalidHost => f.write_str(
                 "time.server must be a host name such as pool.ntp.org (letters, digits, '-' and '.')",
+            ),
+            SetError::UnknownSource => f.write_str("source must be `genesys` or `mqtt`"),
+            SetError::InvalidBrokerUrl => f.write_str(
+                "mqtt.url must be mqtts://host[:port] or mqtt://host[:port] (a host name or IPv4 \
+                 address; no path or user)",
+            ),
+            SetError::InvalidPrefix => f.write_str(
+                "mqtt.prefix must be topic levels such as genesys or site-2/genesys \
+                 (no '+', '#', spaces, or empty levels)",
             ),
         }
     }
@@ -318,6 +493,11 @@ pub struct Config {
     theme: &'static Theme,
     leds: u16,
     time_server: String<TIME_SERVER_CAPACITY>,
+    source: Source,
+    mqtt_url: String<MQTT_URL_CAPACITY>,
+    mqtt_user: String<MQTT_USER_CAPACITY>,
+    mqtt_password: Secret<String<MQTT_PASSWORD_CAPACITY>>,
+    mqtt_prefix: String<MQTT_PREFIX_CAPACITY>,
 }
 
 impl Default for Config {
@@ -325,6 +505,8 @@ impl Default for Config {
         let mut time_server = String::new();
         // The default is a literal far shorter than the capacity.
         let _ = time_server.push_str(DEFAULT_TIME_SERVER);
+        let mut mqtt_prefix = String::new();
+        let _ = mqtt_prefix.push_str(DEFAULT_MQTT_PREFIX);
         Config {
             wifi_ssid: String::new(),
             wifi_password: Secret::new(String::new()),
@@ -336,6 +518,11 @@ impl Default for Config {
             theme: &Theme::DEFAULT,
             leds: 1,
             time_server,
+            source: Source::Genesys,
+            mqtt_url: String::new(),
+            mqtt_user: String::new(),
+            mqtt_password: Secret::new(String::new()),
+            mqtt_prefix,
         }
     }
 }
@@ -373,6 +560,13 @@ impl Config {
             }
             Key::Leds => self.leds = number(key, value, 1, MAX_LEDS)?,
             Key::TimeServer => self.time_server = host(key, value.trim())?,
+            Key::Source => {
+                self.source = Source::from_name(value.trim()).ok_or(SetError::UnknownSource)?;
+            }
+            Key::MqttUrl => self.mqtt_url = broker_url(value.trim())?,
+            Key::MqttUser => self.mqtt_user = token(key, value.trim())?,
+            Key::MqttPassword => self.mqtt_password = Secret::new(text(key, value, true)?),
+            Key::MqttPrefix => self.mqtt_prefix = topic_prefix(value.trim())?,
         }
         Ok(())
     }
@@ -391,6 +585,11 @@ impl Config {
             Key::Theme => self.theme = defaults.theme,
             Key::Leds => self.leds = defaults.leds,
             Key::TimeServer => self.time_server = defaults.time_server,
+            Key::Source => self.source = defaults.source,
+            Key::MqttUrl => self.mqtt_url = defaults.mqtt_url,
+            Key::MqttUser => self.mqtt_user = defaults.mqtt_user,
+            Key::MqttPassword => self.mqtt_password = defaults.mqtt_password,
+            Key::MqttPrefix => self.mqtt_prefix = defaults.mqtt_prefix,
         }
     }
 
@@ -403,15 +602,23 @@ impl Config {
             Key::ClientId => !self.client_id.is_empty(),
             Key::ClientSecret => !self.client_secret.is_empty(),
             Key::Agent => !self.agent.is_empty(),
-            Key::Brightness | Key::Theme | Key::Leds | Key::TimeServer => true,
+            Key::MqttUrl => !self.mqtt_url.is_empty(),
+            Key::MqttUser => !self.mqtt_user.is_empty(),
+            Key::MqttPassword => !self.mqtt_password.is_empty(),
+            Key::Brightness
+            | Key::Theme
+            | Key::Leds
+            | Key::TimeServer
+            | Key::Source
+            | Key::MqttPrefix => true,
         }
     }
 
-    /// The required settings still missing, in [`Key::ALL`] order.
+    /// The settings the configured source requires that are still missing, in [`Key::ALL`] order.
     pub fn missing(&self) -> impl Iterator<Item = Key> + '_ {
         Key::ALL
             .into_iter()
-            .filter(|k| k.is_required() && !self.is_set(*k))
+            .filter(|k| k.is_required(self.source) && !self.is_set(*k))
     }
 
     /// Whether everything needed to sign in is set.
@@ -479,6 +686,11 @@ impl Config {
             Key::Theme => out.write_str(self.theme.name()),
             Key::Leds => write!(out, "{}", self.leds),
             Key::TimeServer => out.write_str(&self.time_server),
+            Key::Source => out.write_str(self.source.name()),
+            Key::MqttUrl => out.write_str(&self.mqtt_url),
+            Key::MqttUser => out.write_str(&self.mqtt_user),
+            Key::MqttPassword => out.write_str(self.mqtt_password.expose_secret()),
+            Key::MqttPrefix => out.write_str(&self.mqtt_prefix),
         }
     }
 
@@ -536,6 +748,31 @@ impl Config {
     /// The SNTP server host name.
     pub fn time_server(&self) -> &str {
         &self.time_server
+    }
+
+    /// Where the agent's state comes from.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    /// The MQTT broker, once `mqtt.url` is set.
+    pub fn mqtt_broker(&self) -> Option<Broker<'_>> {
+        Broker::parse(&self.mqtt_url).ok()
+    }
+
+    /// The broker user name; empty for an anonymous broker.
+    pub fn mqtt_user(&self) -> &str {
+        &self.mqtt_user
+    }
+
+    /// The broker password; empty when none is set.
+    pub fn mqtt_password(&self) -> &Secret<String<MQTT_PASSWORD_CAPACITY>> {
+        &self.mqtt_password
+    }
+
+    /// The gateway's topic prefix.
+    pub fn mqtt_prefix(&self) -> &str {
+        &self.mqtt_prefix
     }
 }
 
@@ -614,18 +851,71 @@ fn number(key: Key, value: &str, min: u16, max: u16) -> Result<u16, SetError> {
 
 fn host<const N: usize>(key: Key, value: &str) -> Result<String<N>, SetError> {
     require(key, value)?;
-    let labels_ok = value.split('.').all(|label| {
-        !label.is_empty()
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    });
-    if !labels_ok {
+    if !is_host_name(value) {
         return Err(SetError::InvalidHost);
     }
     String::try_from(value).map_err(|_| SetError::TooLong { key, max: N })
+}
+
+/// Dot-separated labels of letters, digits and inner `-` (an IPv4 address is such a name too).
+fn is_host_name(value: &str) -> bool {
+    !value.is_empty()
+        && value.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// A broker URL in its canonical spelling: lower-case scheme and host, the port always written.
+fn broker_url(value: &str) -> Result<String<MQTT_URL_CAPACITY>, SetError> {
+    require(Key::MqttUrl, value)?;
+    let broker = Broker::parse(value)?;
+    let mut canonical = String::new();
+    let mut lower = Truncating(&mut canonical, false);
+    // Writing into a String only fails when it is full, which `Truncating` records.
+    let _ = fmt::write(&mut lower, format_args!("{broker}"));
+    if lower.1 {
+        return Err(SetError::TooLong {
+            key: Key::MqttUrl,
+            max: MQTT_URL_CAPACITY,
+        });
+    }
+    canonical.make_ascii_lowercase();
+    Ok(canonical)
+}
+
+/// Topic levels separated by `/`: printable ASCII without spaces and wildcards, none empty.
+fn topic_prefix(value: &str) -> Result<String<MQTT_PREFIX_CAPACITY>, SetError> {
+    require(Key::MqttPrefix, value)?;
+    let level_ok = |level: &str| {
+        !level.is_empty()
+            && level
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !matches!(b, b'+' | b'#' | b'/'))
+    };
+    if !value.split('/').all(level_ok) {
+        return Err(SetError::InvalidPrefix);
+    }
+    String::try_from(value).map_err(|_| SetError::TooLong {
+        key: Key::MqttPrefix,
+        max: MQTT_PREFIX_CAPACITY,
+    })
+}
+
+/// A `fmt::Write` into a `String` that notes (in `.1`) when something did not fit.
+struct Truncating<'a, const N: usize>(&'a mut String<N>, bool);
+
+impl<const N: usize> fmt::Write for Truncating<'_, N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.0.push_str(s).is_err() {
+            self.1 = true;
+        }
+        Ok(())
+    }
 }
 
 /// A `fmt::Write` into a byte slice that counts what did not fit instead of failing half-way.
@@ -737,7 +1027,7 @@ mod tests {
     #[test]
     fn storage_ids_never_change() {
         let ids: std::vec::Vec<u8> = Key::ALL.into_iter().map(Key::id).collect();
-        assert_eq!(ids, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(ids, [1, 2, 11, 3, 4, 5, 12, 13, 14, 15, 6, 7, 8, 9, 10]);
     }
 
     #[test]
@@ -764,6 +1054,11 @@ mod tests {
         config.set(Key::Theme, "Colour-Blind").unwrap();
         config.set(Key::Leds, "12").unwrap();
         config.set(Key::TimeServer, "ntp.example.com").unwrap();
+        config.set(Key::Source, "mqtt").unwrap();
+        config.set(Key::MqttUrl, "mqtts://broker.lan:8884").unwrap();
+        config.set(Key::MqttUser, "light-7").unwrap();
+        config.set(Key::MqttPassword, "pass word").unwrap();
+        config.set(Key::MqttPrefix, "site/genesys").unwrap();
         let mut restored = Config::default();
         for key in Key::ALL {
             let mut buf = [0u8; MAX_VALUE_LEN];
@@ -990,6 +1285,140 @@ mod tests {
         assert_eq!(config.time_server(), "time.cloudflare.com");
     }
 
+    fn listening() -> Config {
+        let mut config = Config::default();
+        config.set(Key::WifiSsid, "Office Wi-Fi").unwrap();
+        config.set(Key::Source, "mqtt").unwrap();
+        config.set(Key::Agent, AGENT).unwrap();
+        config
+    }
+
+    #[test]
+    fn an_mqtt_light_needs_a_broker_and_no_genesys_secret() {
+        let mut config = listening();
+        assert_eq!(config.source(), Source::Mqtt);
+        assert_eq!(
+            config.missing().collect::<std::vec::Vec<_>>(),
+            [Key::MqttUrl]
+        );
+        config
+            .set(Key::MqttUrl, "mqtts://broker.office.lan")
+            .unwrap();
+        assert!(config.is_complete());
+        assert!(!config.is_set(Key::ClientSecret));
+        assert_eq!(config.mqtt_prefix(), DEFAULT_MQTT_PREFIX);
+        assert_eq!(config.mqtt_user(), "");
+        assert_eq!(Config::default().source(), Source::Genesys);
+    }
+
+    #[test]
+    fn broker_urls_take_their_default_ports_and_are_kept_in_one_spelling() {
+        let mut config = listening();
+        config
+            .set(Key::MqttUrl, " MQTTS://Broker.Office.LAN ")
+            .unwrap();
+        assert_eq!(
+            config.mqtt_broker(),
+            Some(Broker {
+                host: "broker.office.lan",
+                port: MQTTS_PORT,
+                tls: true
+            })
+        );
+        assert_eq!(
+            shown(&config, Key::MqttUrl),
+            "mqtts://broker.office.lan:8883"
+        );
+        config.set(Key::MqttUrl, "mqtt://10.0.0.7:1884/").unwrap();
+        assert_eq!(
+            config.mqtt_broker(),
+            Some(Broker {
+                host: "10.0.0.7",
+                port: 1884,
+                tls: false
+            })
+        );
+        config.set(Key::MqttUrl, "mqtt://broker").unwrap();
+        assert_eq!(config.mqtt_broker().map(|b| b.port), Some(MQTT_PORT));
+    }
+
+    #[test]
+    fn broker_urls_with_another_scheme_a_path_or_a_user_are_refused() {
+        let mut config = listening();
+        for bad in [
+            "",
+            "broker:1883",
+            "tcp://broker:1883",
+            "https://broker",
+            "mqtts://",
+            "mqtts://broker:0",
+            "mqtts://broker:65536",
+            "mqtts://broker:port",
+            "mqtts://user:pw@broker",
+            "mqtts://broker/topic",
+            "mqtts://[::1]:8883",
+            "mqtts://bro ker",
+        ] {
+            assert!(config.set(Key::MqttUrl, bad).is_err(), "{bad}");
+        }
+        let long = std::format!("mqtts://{}.lan", "b".repeat(MQTT_URL_CAPACITY));
+        assert!(matches!(
+            config.set(Key::MqttUrl, &long),
+            Err(SetError::TooLong { .. })
+        ));
+        assert!(!config.is_set(Key::MqttUrl));
+    }
+
+    #[test]
+    fn topic_prefixes_are_levels_without_wildcards() {
+        let mut config = listening();
+        config.set(Key::MqttPrefix, "site-2/genesys").unwrap();
+        assert_eq!(config.mqtt_prefix(), "site-2/genesys");
+        for bad in [
+            "",
+            "a//b",
+            "/genesys",
+            "genesys/",
+            "floor/+",
+            "#",
+            "two words",
+        ] {
+            assert!(config.set(Key::MqttPrefix, bad).is_err(), "{bad}");
+        }
+        config.unset(Key::MqttPrefix);
+        assert_eq!(config.mqtt_prefix(), DEFAULT_MQTT_PREFIX);
+    }
+
+    #[test]
+    fn the_mqtt_password_is_a_secret_like_the_others() {
+        let mut config = listening();
+        config.set(Key::MqttUser, "light-0f6f").unwrap();
+        config.set(Key::MqttPassword, "br0ker pass-phrase").unwrap();
+        assert!(Key::MqttPassword.is_secret());
+        assert_eq!(shown(&config, Key::MqttPassword), "***");
+        assert_eq!(shown(&config, Key::MqttUser), "light-0f6f");
+        let debug = std::format!("{config:?}");
+        assert!(!debug.contains("br0ker"), "{debug}");
+        assert_eq!(config.mqtt_password().expose_secret(), "br0ker pass-phrase");
+        assert_eq!(
+            config.set(Key::Source, "carrier-pigeon"),
+            Err(SetError::UnknownSource)
+        );
+    }
+
+    #[test]
+    fn which_settings_are_required_follows_the_source() {
+        for key in Key::ALL {
+            let genesys = key.is_required(Source::Genesys);
+            let mqtt = key.is_required(Source::Mqtt);
+            match key.only_for() {
+                Some(Source::Genesys) => assert!(!mqtt, "{key}"),
+                Some(Source::Mqtt) => assert!(!genesys, "{key}"),
+                None => assert_eq!(genesys, mqtt, "{key}"),
+            }
+        }
+    }
+
     #[test]
     fn unset_returns_a_setting_to_its_default() {
         let mut config = configured();
@@ -1014,6 +1443,11 @@ mod tests {
             (Key::Region, "leaky-secret"),
             (Key::Brightness, "leaky"),
             (Key::TimeServer, "leaky secret"),
+            (Key::MqttUrl, "mqtts://leaky secret"),
+            (Key::MqttPassword, "leaky\tsecret"),
+            (Key::MqttUser, "leaky secret"),
+            (Key::MqttPrefix, "leaky/#"),
+            (Key::Source, "leaky"),
         ];
         for (key, value) in attempts {
             let message = config.set(key, value).unwrap_err().to_string();
@@ -1042,6 +1476,9 @@ mod tests {
             },
             SetError::UnknownTheme,
             SetError::InvalidHost,
+            SetError::UnknownSource,
+            SetError::InvalidBrokerUrl,
+            SetError::InvalidPrefix,
         ];
         for error in errors {
             let message = error.to_string();

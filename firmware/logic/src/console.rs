@@ -25,7 +25,7 @@ use genesys_notify_core::light::Health;
 use genesys_notify_core::time::Duration;
 use heapless::Vec;
 
-use crate::config::{Config, Key};
+use crate::config::{Config, Key, Source};
 use crate::indicator::Network;
 
 /// Longest line kept: `set client.secret ` plus the longest secret (146 bytes) with margin.
@@ -377,7 +377,15 @@ fn write_help(out: &mut impl fmt::Write) -> fmt::Result {
     }
     writeln!(out, "settings:")?;
     for key in Key::ALL {
-        let required = if key.is_required() { " (required)" } else { "" };
+        let required = match (
+            key.is_required(Source::Genesys),
+            key.is_required(Source::Mqtt),
+        ) {
+            (true, true) => " (required)",
+            (true, false) => " (required for source genesys)",
+            (false, true) => " (required for source mqtt)",
+            (false, false) => "",
+        };
         writeln!(out, "  {:<24}{}{required}", key.name(), key.help())?;
     }
     Ok(())
@@ -630,6 +638,31 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("ok leds saved\n"), "{out}");
+    }
+
+    #[test]
+    fn a_light_set_up_to_listen_to_a_gateway_never_echoes_its_broker_password() {
+        let mut config = Config::default();
+        let input = "set wifi.ssid Office\n\
+                     set source mqtt\n\
+                     set agent 0f6f2b7e-3c0a-4d8e-9a51-2b7d1c4e5f60\n\
+                     show\n\
+                     set mqtt.url mqtts://broker.office.lan\n\
+                     set mqtt.user light-0f6f\n\
+                     set mqtt.password BROKER-pass-77\n\
+                     show\n\
+                     help\n";
+        let (out, effects) = session(&mut config, input);
+        assert!(config.is_complete());
+        assert!(!out.contains("BROKER-pass-77"), "{out}");
+        assert!(out.contains("missing: mqtt.url\n"), "{out}");
+        assert!(out.contains("mqtt.password = ***\n"), "{out}");
+        assert!(
+            out.contains("mqtt.url = mqtts://broker.office.lan:8883\n"),
+            "{out}"
+        );
+        assert!(out.contains("(required for source mqtt)"), "{out}");
+        assert!(effects.contains(&Effect::Save(Key::MqttPassword)));
     }
 
     #[test]

@@ -420,7 +420,7 @@ mod tests {
 
     #[test]
     fn a_changed_or_unset_secret_leaves_no_old_value_in_flash() {
-        for key in [Key::ClientSecret, Key::WifiPassword] {
+        for key in [Key::ClientSecret, Key::WifiPassword, Key::MqttPassword] {
             let mut config = configured();
             let mut store = map(RamFlash::new());
             for key in Key::ALL.into_iter().filter(|k| config.is_set(*k)) {

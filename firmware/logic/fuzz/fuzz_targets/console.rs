@@ -37,7 +37,7 @@ fn ends_in_a_verdict(out: &str) -> bool {
         .is_some_and(|last| last.starts_with("ok") || last.starts_with("error: "))
 }
 
-/// The same settings with both secrets (where set) replaced by other valid values.
+/// The same settings with every secret (where set) replaced by another valid value.
 fn with_other_secrets(config: &Config) -> Config {
     let mut other = config.clone();
     if other.is_set(Key::ClientSecret) {
@@ -52,6 +52,11 @@ fn with_other_secrets(config: &Config) -> Config {
         other
             .set(Key::WifiPassword, "another wifi password")
             .expect("a valid Wi-Fi password");
+    }
+    if other.is_set(Key::MqttPassword) {
+        other
+            .set(Key::MqttPassword, "another broker password")
+            .expect("a valid broker password");
     }
     other
 }
