@@ -179,6 +179,32 @@ impl Subscriber {
     }
 }
 
+/// The first message an MQTT 5 subscriber to `topic` receives (retrying until the broker is up).
+async fn mqtt5_first_message(port: u16, topic: &str) -> String {
+    use rumqttc::v5::mqttbytes::QoS as QoS5;
+    use rumqttc::v5::mqttbytes::v5::Packet as Packet5;
+    use rumqttc::v5::{AsyncClient as Client5, Event as Event5, MqttOptions as Options5};
+    let options = Options5::new(format!("test-v5-{}", free_port()), "127.0.0.1", port);
+    let (client, mut eventloop) = Client5::new(options, 16);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match tokio::time::timeout_at(deadline, eventloop.poll()).await {
+            Ok(Ok(Event5::Incoming(Packet5::ConnAck(_)))) => {
+                client
+                    .subscribe(topic.to_owned(), QoS5::AtLeastOnce)
+                    .await
+                    .expect("subscribe queued");
+            }
+            Ok(Ok(Event5::Incoming(Packet5::Publish(p)))) => {
+                return String::from_utf8_lossy(&p.payload).into_owned();
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(_) => panic!("no MQTT 5 message on {topic} within {PATIENCE:?}"),
+        }
+    }
+}
+
 /// `mosquitto` from the Debian packages on `port`, or `None` (with the reason printed) if it
 /// is not installed: `.ci/run` installs it, a developer's machine may not have it.
 struct Mosquitto(Child);
@@ -217,14 +243,18 @@ fn mosquitto_or_skip(port: u16) -> Option<Mosquitto> {
 async fn the_embedded_broker_serves_both_agents_states_and_the_gateway_status() {
     let sim = quick_sim().await;
     let port = free_port();
+    let port_v5 = free_port();
     let base = sim.base_url();
     let listen = format!("127.0.0.1:{port}");
+    let listen_v5 = format!("127.0.0.1:{port_v5}");
     let gateway = GatewayProcess::start(
         &[
             "--environment",
             &base,
             "--listen",
             &listen,
+            "--listen-v5",
+            &listen_v5,
             "--user",
             DEMO_AGENT_ID,
             "--user",
@@ -235,6 +265,10 @@ async fn the_embedded_broker_serves_both_agents_states_and_the_gateway_status() 
         &CLIENT,
     );
     let mut lights = Subscriber::connect(port, "genesys/#", None).await;
+    // The desk light speaks MQTT 5: the same states on the MQTT 5 port.
+    let v5_state =
+        mqtt5_first_message(port_v5, &format!("genesys/agents/{DEMO_AGENT_ID}/state")).await;
+    assert!(v5_state.contains("\"gateway\":\"g1\""), "{v5_state}");
     lights.status("g1", "online").await;
     let state = lights.state(DEMO_AGENT_ID, "available").await;
     assert_eq!(state["v"], 1);
@@ -264,6 +298,7 @@ async fn the_embedded_broker_serves_both_agents_states_and_the_gateway_status() 
     assert_eq!(lines[0]["agents"], 2);
     assert_eq!(lines[0]["channels"], 1);
     assert_eq!(lines[0]["embedded_broker"], true);
+    assert_eq!(lines[0]["mqtt5_listen"], listen_v5.as_str());
     assert_eq!(
         lines.last().map(|l| l["status"].clone()),
         Some("stopped".into())

@@ -35,30 +35,27 @@ const SEGMENT_COUNT: usize = 4;
 /// The most clients (lights, dashboards, the gateway) at once.
 const MAX_CONNECTIONS: usize = 10_000;
 
-/// Starts the broker on `listen` in threads of its own; with `credentials`, clients must
-/// present them (the gateway does). Errors if the address cannot be bound.
+/// Starts the broker in threads of its own: MQTT 3.1.1 on `listen` (the gateway, most tools)
+/// and, if given, MQTT 5 on `listen_v5` (the desk light's client speaks MQTT 5 only; rumqttd
+/// serves each version on its own port). With `credentials`, clients must present them (the
+/// gateway does). Errors if an address cannot be bound.
 pub fn start_embedded(
     listen: SocketAddr,
+    listen_v5: Option<SocketAddr>,
     credentials: Option<&BrokerCredentials>,
 ) -> Result<(), std::io::Error> {
     // rumqttd binds in its own thread and only logs a failure: bind here first, so that a busy
     // port is a clear error and not a gateway talking to whoever holds it.
     drop(TcpListener::bind(listen)?);
-    let connections = ConnectionSettings {
-        connection_timeout_ms: 10_000,
-        max_payload_size: MAX_PAYLOAD,
-        max_inflight_count: 200,
-        auth: credentials
-            .map(|c| HashMap::from([(c.user.clone(), c.password.expose_secret().to_owned())])),
-        external_auth: None,
-        dynamic_filters: true,
-    };
-    let server = ServerSettings {
-        name: "genesys-notify".into(),
+    if let Some(v5) = listen_v5 {
+        drop(TcpListener::bind(v5)?);
+    }
+    let server = |name: &str, listen| ServerSettings {
+        name: name.into(),
         listen,
         tls: None,
         next_connection_delay_ms: 1,
-        connections,
+        connections: connections(credentials),
     };
     let config = Config {
         id: 0,
@@ -69,7 +66,11 @@ pub fn start_embedded(
             max_segment_count: SEGMENT_COUNT,
             ..RouterConfig::default()
         },
-        v4: Some(HashMap::from([("1".to_owned(), server)])),
+        v4: Some(HashMap::from([(
+            "1".to_owned(),
+            server("mqtt-3.1.1", listen),
+        )])),
+        v5: listen_v5.map(|v5| HashMap::from([("1".to_owned(), server("mqtt-5", v5))])),
         ..Config::default()
     };
     let mut broker = Broker::new(config);
@@ -81,4 +82,17 @@ pub fn start_embedded(
             }
         })?;
     Ok(())
+}
+
+/// What every listener accepts.
+fn connections(credentials: Option<&BrokerCredentials>) -> ConnectionSettings {
+    ConnectionSettings {
+        connection_timeout_ms: 10_000,
+        max_payload_size: MAX_PAYLOAD,
+        max_inflight_count: 200,
+        auth: credentials
+            .map(|c| HashMap::from([(c.user.clone(), c.password.expose_secret().to_owned())])),
+        external_auth: None,
+        dynamic_filters: true,
+    }
 }

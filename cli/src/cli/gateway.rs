@@ -43,14 +43,22 @@ pub async fn run(args: GatewayArgs) -> Exit {
             Err(e) => return usage_error(format_args!("--broker: {e}")),
         },
         None => {
-            let listen = match listen_address(&args.listen) {
+            let listen = match listen_address("--listen", &args.listen) {
                 Ok(listen) => listen,
                 Err(message) => return usage_error(message),
             };
-            (
-                Some(listen),
-                BrokerUrl::plain(listen.ip().to_string(), listen.port()),
-            )
+            let v5 = match &args.listen_v5 {
+                Some(text) => match listen_address("--listen-v5", text) {
+                    Ok(v5) => V5::Given(v5),
+                    Err(message) => return usage_error(message),
+                },
+                None => match listen.port().checked_add(1) {
+                    Some(port) => V5::Default(SocketAddr::new(listen.ip(), port)),
+                    None => V5::None,
+                },
+            };
+            let plain = BrokerUrl::plain(listen.ip().to_string(), listen.port());
+            (Some((listen, v5)), plain)
         }
     };
     let mut gateway =
@@ -66,11 +74,25 @@ pub async fn run(args: GatewayArgs) -> Exit {
     if let Some(credentials) = &credentials {
         gateway = gateway.credentials(credentials.user.clone(), credentials.password.clone());
     }
-    if let Some(listen) = embedded
-        && let Err(e) = broker::start_embedded(listen, credentials.as_ref())
-    {
-        eprintln!("genesys-notify: the embedded broker cannot listen on {listen}: {e}");
-        return Exit::Usage;
+    let mut v5_listening = None;
+    if let Some((listen, v5)) = embedded {
+        let v5 = match v5 {
+            // The default port is a convenience: if it is taken, serve MQTT 3.1.1 alone.
+            V5::Default(addr) if std::net::TcpListener::bind(addr).is_err() => {
+                tracing::warn!(%addr, "the MQTT 5 port is taken: lights cannot connect to this broker");
+                None
+            }
+            V5::Default(addr) | V5::Given(addr) => Some(addr),
+            V5::None => None,
+        };
+        if let Err(e) = broker::start_embedded(listen, v5, credentials.as_ref()) {
+            eprintln!(
+                "genesys-notify: the embedded broker cannot listen on {listen}{}: {e}",
+                v5.map(|a| format!(" and {a}")).unwrap_or_default()
+            );
+            return Exit::Usage;
+        }
+        v5_listening = v5;
     }
     let notifications = match ClientBuilder::new(environment)
         .token_provider(provider)
@@ -89,6 +111,7 @@ pub async fn run(args: GatewayArgs) -> Exit {
         "name": gateway.name(),
         "broker": gateway.broker().to_string(),
         "embedded_broker": embedded.is_some(),
+        "mqtt5_listen": v5_listening.map(|a| a.to_string()),
         "prefix": args.prefix,
         "agents": users.len(),
         "channels": sessions,
@@ -205,14 +228,24 @@ fn check_user_id(id: &str) -> Result<(), String> {
     }
 }
 
-/// `--listen`: an address and port to bind the embedded broker to.
-fn listen_address(text: &str) -> Result<SocketAddr, String> {
+/// Where the embedded broker serves MQTT 5.
+#[derive(Clone, Copy)]
+enum V5 {
+    /// `--listen-v5`: must be bound.
+    Given(SocketAddr),
+    /// The next port: served if free.
+    Default(SocketAddr),
+    None,
+}
+
+/// `--listen`/`--listen-v5`: an address and port to bind the embedded broker to.
+fn listen_address(flag: &str, text: &str) -> Result<SocketAddr, String> {
     text.to_socket_addrs()
         .ok()
         .and_then(|mut addrs| addrs.next())
         .ok_or_else(|| {
             format!(
-                "--listen {text:?}: give an address and port to listen on, such as 127.0.0.1:1883"
+                "{flag} {text:?}: give an address and port to listen on, such as 127.0.0.1:1883"
             )
         })
 }

@@ -116,7 +116,8 @@ Topics (retained, QoS 1), under --prefix (default genesys):
 Broker:
   --broker mqtt://HOST:PORT (or mqtts://, verified like Genesys: --ca-file, --os-roots) uses
   an existing broker (mosquitto, EMQX, VerneMQ, HiveMQ); without it, a broker is embedded in
-  this process on --listen (default 127.0.0.1:1883). A broker that goes away is reconnected
+  this process on --listen (default 127.0.0.1:1883; MQTT 5 for the desk lights on
+  --listen-v5, by default the next port). A broker that goes away is reconnected
   with backoff (0.5 s to 30 s) and every state is published again.
   MQTT_USERNAME / MQTT_PASSWORD   the broker's credentials (never command-line arguments);
                                   the embedded broker then requires them of every client.
@@ -153,6 +154,11 @@ pub struct GatewayArgs {
         conflicts_with = "broker"
     )]
     pub listen: String,
+
+    /// Where the embedded broker takes MQTT 5 clients (the desk light speaks MQTT 5 only).
+    /// Default: the --listen address with the next port (1884), if it is free.
+    #[arg(long, value_name = "ADDR", conflicts_with = "broker")]
+    pub listen_v5: Option<String>,
 
     /// The gateway's name: its status topic, and the "gateway" of every state it publishes
     /// (letters, digits, '.', '_', '-'; at most 64). Give each gateway of a sharded floor its own.
