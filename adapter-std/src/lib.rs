@@ -62,6 +62,20 @@
 //! a named capacity, and a slow consumer makes the runner wait (which stops it reading the
 //! socket, so TCP pushes back on the server) rather than buffer.
 //!
+//! # A floor of agents
+//!
+//! One channel holds 1 000 topics, so one session follows at most [`MAX_AGENTS`] agents. Give
+//! the builder more ([`ClientBuilder::agents`]) and they are spread evenly over as many sessions
+//! as needed, each on its own channel with every guarantee above, sharing one token (the token
+//! endpoint is asked once, not once per channel) and one stream; [`AgentUpdate::shard`] and
+//! [`ConnectionUpdate::shard`] say which session an item is about. The channels stay within a
+//! budget ([`ClientBuilder::max_channels`], by default [`DEFAULT_MAX_CHANNELS`] of Genesys' 20
+//! per OAuth client). [`Notifications::roster`] adds and removes agents while the client runs:
+//! the channel's subscriptions are replaced and only the new agent is read.
+//!
+//! With the `gateway` feature, [`gateway::Gateway`] publishes every agent's state to an MQTT
+//! broker (rumqttc), for desk lights that hold no Genesys secret.
+//!
 //! # Secrets
 //!
 //! Tokens and client secrets are [`SecretString`]s from the environment variable to the header:
@@ -72,8 +86,8 @@
 //!
 //! The command is its own crate, `genesys-notify-cli` (so this library pulls in no argument
 //! parser, no log formatter and no simulator): `demo` (a simulated cloud in-process and the
-//! light in the terminal), `watch`, `doctor` ("why do I get 403 on notifications?"), `topics`
-//! and `replay`; see `genesys-notify --help`.
+//! light in the terminal), `watch`, `doctor` ("why do I get 403 on notifications?"), `topics`,
+//! `replay` and `gateway` (with an embedded MQTT broker); see `genesys-notify --help`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
