@@ -21,7 +21,8 @@
 //!   every change of activity, staleness or the health of the channel that carries the agent,
 //!   and again after every reconnection to the broker. `stale` is true whenever the gateway is
 //!   not sure (its Genesys connection is not live), so a light never shows an old state as
-//!   certain.
+//!   certain. `since` is when the gateway saw the activity begin (for the state it found on
+//!   start, when it read it): Genesys' REST snapshot does not say when an activity began.
 //! - `{prefix}/gateways/{name}/status`, **retained, QoS 1**: `online` once connected, `offline`
 //!   as the MQTT Last Will (the broker publishes it the moment the gateway dies) and on a clean
 //!   stop.
