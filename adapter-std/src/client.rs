@@ -23,7 +23,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use futures::Stream;
-use genesys_notify_core::session::{Config, ConfigError, MemberError, Session};
+use genesys_notify_core::session::{Config, ConfigError, MAX_EXTRA_TOPICS, MemberError, Session};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -104,12 +104,16 @@ pub enum StartError {
     NoCredentials,
     /// The session refused the configuration (no agent, a bad id or topic, bad timings).
     Config(ConfigError),
-    /// The agents need more channels than [`ClientBuilder::max_channels`] allows: raise it
-    /// (Genesys allows 20 per OAuth client), or shard the agents over several gateways, each
-    /// with its own OAuth client.
+    /// The agents and topics need more channels than [`ClientBuilder::max_channels`] allows:
+    /// raise it (Genesys allows 20 per OAuth client), or shard the agents over several
+    /// gateways, each with its own OAuth client.
     ChannelBudget {
         /// How many agents were given.
         agents: usize,
+        /// How many extra topics were given.
+        topics: usize,
+        /// The channels they need, counting two per session (a rollover's second channel).
+        needed: usize,
         /// The channel budget.
         max_channels: usize,
     },
@@ -130,15 +134,22 @@ impl std::fmt::Display for StartError {
             StartError::Config(e) => e.fmt(f),
             StartError::ChannelBudget {
                 agents,
+                topics,
+                needed,
                 max_channels,
-            } => write!(
-                f,
-                "{agents} agents need {} channels ({MAX_AGENTS} agents each, and two each during \
-                 a rollover), more than the budget of {max_channels}: raise the budget (Genesys \
-                 allows 20 per OAuth client) or shard the agents over gateways with their own \
-                 OAuth clients",
-                2 * agents.div_ceil(MAX_AGENTS)
-            ),
+            } => {
+                write!(f, "{agents} agents")?;
+                if *topics > 0 {
+                    write!(f, " and {topics} topics")?;
+                }
+                write!(
+                    f,
+                    " need {needed} channels ({MAX_AGENTS} agents or {MAX_EXTRA_TOPICS} extra \
+                     topics each, and two each during a rollover), more than the budget of \
+                     {max_channels}: raise the budget (Genesys allows 20 per OAuth client) or \
+                     shard the agents over gateways with their own OAuth clients"
+                )
+            }
             StartError::Http(e) => e.fmt(f),
             StartError::Tls(e) => e.fmt(f),
             StartError::Proxy(e) => e.fmt(f),
@@ -197,8 +208,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Subscribes to a further topic; its events arrive as [`Item::Event`] (at most
-    /// [`MAX_EXTRA_TOPICS`](genesys_notify_core::session::MAX_EXTRA_TOPICS)).
+    /// Subscribes to a further topic; its events arrive as [`Item::Event`]. Any number may be
+    /// given: each session carries up to [`MAX_EXTRA_TOPICS`] of them, so more are spread over
+    /// further sessions (channels), like agents.
     pub fn topic(mut self, topic: impl Into<String>) -> Self {
         self.topics.push(topic.into());
         self
@@ -259,19 +271,8 @@ impl ClientBuilder {
             .into_iter()
             .filter(|id| seen.insert(id.to_ascii_lowercase()))
             .collect();
-        let shards = agents.len().div_ceil(MAX_AGENTS).max(1);
         let max_shards = self.max_channels / 2;
-        if shards > max_shards {
-            return Err(StartError::ChannelBudget {
-                agents: agents.len(),
-                max_channels: self.max_channels,
-            });
-        }
         let base = (self.configure)(Config::new(self.environment.clone(), provider.kind()));
-        let mut first = base.clone();
-        for topic in &self.topics {
-            first = first.extra_topic(topic).map_err(StartError::Config)?;
-        }
         let tls = match self.tls {
             Some(tls) => tls,
             None => tls::client_config().map_err(StartError::Tls)?,
@@ -296,21 +297,28 @@ impl ClientBuilder {
             origin: tokio::time::Instant::now(),
             seed: RandomState::new().hash_one(std::process::id()),
         };
-        // Every session is built (and checked) before any starts.
-        let per_shard = agents.len().div_ceil(shards).max(1);
-        let mut groups: Vec<Vec<String>> = agents.chunks(per_shard).map(<[_]>::to_vec).collect();
-        if groups.is_empty() {
-            groups.push(Vec::new());
-        }
-        let mut prepared = Vec::with_capacity(groups.len());
-        for (shard, group) in groups.into_iter().enumerate() {
-            let config = if shard == 0 {
-                first.clone()
-            } else {
-                spawner.base.clone()
-            };
-            prepared.push((spawner.session(shard, config, &group)?, group));
-        }
+        // Every session is built (and checked) before any starts: as few as the agents (333 a
+        // session) and extra topics (4 a session) need, one more each time the core finds a
+        // session's topics over a channel's budget.
+        let mut sessions = agents
+            .len()
+            .div_ceil(MAX_AGENTS)
+            .max(self.topics.len().div_ceil(MAX_EXTRA_TOPICS))
+            .max(1);
+        let prepared = loop {
+            if sessions > max_shards {
+                return Err(StartError::ChannelBudget {
+                    agents: agents.len(),
+                    topics: self.topics.len(),
+                    needed: 2 * sessions,
+                    max_channels: self.max_channels,
+                });
+            }
+            match spawner.prepare(sessions, &agents, &self.topics) {
+                Err(StartError::Config(ConfigError::TooManyTopics)) => sessions += 1,
+                other => break other?,
+            }
+        };
         let roster = Roster {
             fleet: Arc::new(Fleet {
                 shards: Mutex::new(Vec::new()),
@@ -585,7 +593,7 @@ struct Shard {
 
 /// Everything a new session needs, shared by all.
 struct Spawner {
-    /// The configuration every session starts from (the first also has the extra topics).
+    /// The configuration every session starts from, before its share of the extra topics.
     base: Config,
     tokens: Arc<TokenCache>,
     http: HttpClient,
@@ -598,6 +606,30 @@ struct Spawner {
 }
 
 impl Spawner {
+    /// One session for each of `sessions` even shares of the agents and the extra topics (the
+    /// share sizes differ by one at most), checked by the core.
+    fn prepare(
+        &self,
+        sessions: usize,
+        agents: &[String],
+        topics: &[String],
+    ) -> Result<Vec<(Box<Session<MAX_AGENTS>>, Vec<String>)>, StartError> {
+        let agent_shares = even_shares(agents, sessions);
+        let topic_shares = even_shares(topics, sessions);
+        let mut prepared = Vec::with_capacity(sessions);
+        for (group, topics) in agent_shares.into_iter().zip(topic_shares) {
+            if group.is_empty() && topics.is_empty() && !prepared.is_empty() {
+                continue;
+            }
+            let mut config = self.base.clone();
+            for topic in &topics {
+                config = config.extra_topic(topic).map_err(StartError::Config)?;
+            }
+            prepared.push((self.session(prepared.len(), config, &group)?, group));
+        }
+        Ok(prepared)
+    }
+
     fn session(
         &self,
         shard: usize,
@@ -645,5 +677,41 @@ impl Spawner {
     }
 }
 
+/// `items` cut into `parts` consecutive shares whose sizes differ by one at most.
+fn even_shares(items: &[String], parts: usize) -> Vec<Vec<String>> {
+    let parts = parts.max(1);
+    let (size, larger) = (items.len() / parts, items.len() % parts);
+    let mut rest = items;
+    (0..parts)
+        .map(|i| {
+            let (share, after) = rest.split_at(size + usize::from(i < larger));
+            rest = after;
+            share.to_vec()
+        })
+        .collect()
+}
+
 /// Roster commands waiting for a runner: adds and removes are rare, and the sender waits.
 const COMMAND_QUEUE: usize = 16;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_are_even_and_keep_the_order() {
+        let items: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+        let shares = even_shares(&items, 3);
+        let sizes: Vec<usize> = shares.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [4, 3, 3]);
+        assert_eq!(shares.concat(), items);
+        assert_eq!(
+            even_shares(&items[..1], 3)
+                .iter()
+                .map(Vec::len)
+                .sum::<usize>(),
+            1
+        );
+        assert_eq!(even_shares(&[], 2), [Vec::<String>::new(), Vec::new()]);
+    }
+}

@@ -228,3 +228,48 @@ async fn an_agent_added_to_full_channels_gets_a_new_one_within_the_budget() {
     watch.stream.close().await;
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_extra_topics_than_one_session_carries_are_spread_over_channels() {
+    let ids = floor(9);
+    let sim = floor_sim(&ids).await;
+    let topics: Vec<String> = ids
+        .iter()
+        .map(|id| format!("v2.users.{id}.presence"))
+        .collect();
+    let mut builder = client_without_agent(sim_environment(&sim)).agent(DEMO_AGENT_ID);
+    for topic in &topics {
+        builder = builder.topic(topic);
+    }
+    let mut watch = Watch::start(builder);
+    watch.live().await;
+    // Four extra topics a session: nine need three.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while sim.channels().iter().filter(|c| c.connected).count() < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:#?}",
+            sim.channels()
+        );
+        watch.collect_for(Duration::from_millis(50)).await;
+    }
+    let channels = sim.channels();
+    assert_eq!(channels.len(), 3);
+    for topic in &topics {
+        let holders = channels.iter().filter(|c| c.topics.contains(topic)).count();
+        assert_eq!(holders, 1, "{topic} on exactly one channel");
+    }
+    // Each topic's events arrive, whichever channel carries it.
+    for id in [&ids[0], &ids[8]] {
+        let topic = format!("v2.users.{id}.presence");
+        sim.agent(id).set_presence(Presence::Busy);
+        watch
+            .until(
+                &format!("an event on {topic}"),
+                |item| matches!(item, Item::Event(e) if e.topic() == Some(topic.as_str())),
+            )
+            .await;
+    }
+    watch.stream.close().await;
+    sim.shutdown().await;
+}

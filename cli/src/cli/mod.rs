@@ -207,8 +207,9 @@ pub struct WatchArgs {
     #[arg(long = "user", short = 'u', value_name = "ID")]
     pub users: Vec<String>,
 
-    /// A further topic to subscribe to, exactly as Genesys spells it; repeat for several (at
-    /// most 4). Without --user, watch follows these topics alone.
+    /// A further topic to subscribe to, exactly as Genesys spells it; repeat for several (4
+    /// per channel: more are spread over further channels). Without --user, watch follows these
+    /// topics alone.
     #[arg(long = "topic", short = 't', value_name = "TOPIC")]
     pub topics: Vec<String>,
 
