@@ -591,6 +591,9 @@ struct Shard {
     task: Option<JoinHandle<()>>,
 }
 
+/// A session built and checked, and the agents it follows, before its runner starts.
+type Prepared = (Box<Session<MAX_AGENTS>>, Vec<String>);
+
 /// Everything a new session needs, shared by all.
 struct Spawner {
     /// The configuration every session starts from, before its share of the extra topics.
@@ -613,7 +616,7 @@ impl Spawner {
         sessions: usize,
         agents: &[String],
         topics: &[String],
-    ) -> Result<Vec<(Box<Session<MAX_AGENTS>>, Vec<String>)>, StartError> {
+    ) -> Result<Vec<Prepared>, StartError> {
         let agent_shares = even_shares(agents, sessions);
         let topic_shares = even_shares(topics, sessions);
         let mut prepared = Vec::with_capacity(sessions);
