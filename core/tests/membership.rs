@@ -68,8 +68,15 @@ fn an_agent_added_to_a_live_session_is_subscribed_then_read_alone() {
     );
 
     let now = cloud.now;
+    let healths_before = cloud.healths().len();
     assert_eq!(cloud.session.add_agent(now, OTHER_AGENT), Ok(1));
     cloud.pump();
+    assert_eq!(
+        cloud.healths().len(),
+        healths_before,
+        "the session stayed live for the others: {:?}",
+        cloud.healths()
+    );
 
     let bodies = subscription_bodies(&cloud);
     assert_eq!(bodies.len(), 2, "one PUT at start, one for the new agent");

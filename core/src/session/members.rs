@@ -7,7 +7,8 @@
 //!
 //! The order matters: the new agent is read *after* the `PUT` that subscribes it has answered,
 //! so no event can fall between the read and the subscription. Until then it is stale, as every
-//! agent is before its first read.
+//! agent is before its first read; the session's health stays live meanwhile (the newcomer's
+//! doubt is its own, and a gateway must not dim every light on the channel for it).
 //!
 //! A link that is not subscribing or open when the list changes (it is connecting, pausing
 //! before a reconnect, checking its channel) keeps a note and puts the new list as soon as its
@@ -92,6 +93,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
             reads: [Read::Done; Snapshot::ALL.len()],
             reported: None,
             fresh: true,
+            joining: true,
         };
         self.agents
             .push(entry)

@@ -271,6 +271,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
                 reads: [Read::Done; Snapshot::ALL.len()],
                 reported: None,
                 fresh: false,
+                joining: false,
             };
             tracked.push(entry).map_err(|_| too_many)?;
         }
@@ -839,7 +840,7 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if self.transport_failures >= self.config.unreachable_after {
             return Health::Unreachable;
         }
-        let any_stale = self.agents.iter().any(|t| t.agent.is_stale());
+        let any_stale = self.agents.iter().any(|t| !t.joining && t.agent.is_stale());
         if self.link(self.primary).is_open() && self.been_live && !any_stale {
             Health::Live
         } else if self.been_live {

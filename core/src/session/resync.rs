@@ -62,6 +62,8 @@ impl<const AGENTS: usize> Session<AGENTS> {
         if tracked.resync_running() {
             return;
         }
+        // Read (or given up on): from now on it counts in the session's health like any other.
+        tracked.joining = false;
         if tracked.reads.iter().all(|r| *r == Read::Done) {
             tracked.agent.finish_resync();
         }

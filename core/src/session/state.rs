@@ -283,6 +283,9 @@ pub(crate) struct Tracked {
     pub(crate) reported: Option<(Activity, bool)>,
     /// Added at run time and not yet in a subscription `PUT` that answered.
     pub(crate) fresh: bool,
+    /// Added at run time and not yet read: its staleness is its own (reported with it), not a
+    /// doubt about the stream, so it does not dim the session's health for the others.
+    pub(crate) joining: bool,
 }
 
 impl Tracked {
