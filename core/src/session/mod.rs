@@ -188,7 +188,7 @@ struct Stop {
 /// The notification session for up to `AGENTS` agents.
 ///
 /// `AGENTS` is a capacity: a desk light uses `Session<1>`, a gateway `Session<64>`. One session
-/// for one agent is under 8 KiB — 6.5 KiB (6 672 bytes) on a 64-bit host, checked at build time on every
+/// for one agent is under 8 KiB — 6.5 KiB (6 688 bytes) on a 64-bit host, checked at build time on every
 /// target — plus the caller's transmit buffer (2 KiB is plenty for one agent;
 /// [`SessionEvent::BufferTooSmall`] says when it is not). Each further agent adds about 560 bytes.
 ///
