@@ -126,6 +126,9 @@ impl Runner {
         let (socket_events, mut inbound) = mpsc::channel(socket::INBOUND_QUEUE);
         loop {
             if !self.drain(&socket_events).await {
+                // The session stopped, or the consumer went away while items were being
+                // handed over: either way the server sees close frames, not dropped sockets.
+                self.close_sockets(&mut inbound).await;
                 return;
             }
             let deadline = self.session.poll_timeout().map(|at| self.to_tokio(at));
