@@ -24,6 +24,7 @@ use genesys_notify_embassy::{
 use rumqttc::{AsyncClient, MqttOptions, QoS};
 use support::net::{HostClock, Redirect, TokioNetwork};
 use support::pki::{Algorithm, Authority};
+use support::status::{PATIENCE, until};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
@@ -32,10 +33,6 @@ const STATE_TOPIC: &str = "genesys/agents/0f6f2b7e-3c0a-4d8e-9a51-2b7d1c4e5f60/s
 const STATUS_TOPIC: &str = "genesys/gateways/g1/status";
 const LIGHT_USER: &str = "light-0f6f";
 const LIGHT_PASSWORD: &str = "broker-PASSWORD-of-the-light";
-
-/// The longest any step of a scenario may take before the test fails: a reconnection waits at
-/// most a few back-off steps (1, 2, 4 s) after the broker comes back.
-const PATIENCE: StdDuration = StdDuration::from_secs(20);
 
 /// A port free on 127.0.0.1 now.
 fn free_port() -> u16 {
@@ -195,29 +192,6 @@ impl Proxy {
     fn kill(&self) {
         for task in self.tasks.lock().expect("not poisoned").drain(..) {
             task.abort();
-        }
-    }
-}
-
-/// Waits until the light's status satisfies `wanted`, or fails the test after [`PATIENCE`].
-async fn until(
-    client: &Client<'_, NoopRawMutex>,
-    what: &str,
-    wanted: impl Fn(&Status) -> bool,
-) -> Status {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let status = client.status();
-        if wanted(&status) {
-            return status;
-        }
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        if tokio::time::timeout(left.min(StdDuration::from_millis(50)), client.changed())
-            .await
-            .is_err()
-            && left.is_zero()
-        {
-            panic!("timed out waiting for {what}; last status {status:?}");
         }
     }
 }

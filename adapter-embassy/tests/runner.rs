@@ -25,13 +25,11 @@ use genesys_notify_embassy::{
 };
 use genesys_sim::{Disconnect, Failure, Malformed, Operation, Sim, SocketRecord, org};
 use support::net::{HostClock, Redirect, TokioNetwork};
+use support::status::{PATIENCE, until};
 
 /// The simulator's heartbeat, and the session's expectation of it: short, so that a stall is
 /// noticed within a second or two of real time.
 const HEARTBEAT: StdDuration = StdDuration::from_millis(300);
-
-/// The longest any step of a scenario may take before the test fails.
-const PATIENCE: StdDuration = StdDuration::from_secs(20);
 
 async fn tls_sim() -> Sim {
     Sim::builder()
@@ -40,29 +38,6 @@ async fn tls_sim() -> Sim {
         .start()
         .await
         .expect("the simulator starts")
-}
-
-/// Waits until the client's status satisfies `wanted`, or fails the test after [`PATIENCE`].
-async fn until(
-    client: &Client<'_, NoopRawMutex>,
-    what: &str,
-    wanted: impl Fn(&Status) -> bool,
-) -> Status {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let status = client.status();
-        if wanted(&status) {
-            return status;
-        }
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        if tokio::time::timeout(left.min(StdDuration::from_millis(50)), client.changed())
-            .await
-            .is_err()
-            && left.is_zero()
-        {
-            panic!("timed out waiting for {what}; last status {status:?}");
-        }
-    }
 }
 
 /// Runs the embassy runner against `sim` as the demo OAuth client watching the demo agent, with

@@ -592,12 +592,7 @@ impl Board {
             if !which(user, known) {
                 continue;
             }
-            let health = self
-                .health
-                .get(&known.shard)
-                .copied()
-                .unwrap_or(Health::Connecting);
-            let payload = payload(&self.gateway.name, known, health);
+            let payload = payload(&self.gateway.name, known, &self.health);
             if known.published.as_ref() != Some(&payload) {
                 known.published = Some(payload.clone());
                 out.push((self.gateway.state_topic(user), payload));
@@ -610,12 +605,7 @@ impl Board {
     fn all(&mut self) -> Vec<(String, Vec<u8>)> {
         let mut out = Vec::with_capacity(self.agents.len());
         for (user, known) in self.agents.iter_mut() {
-            let health = self
-                .health
-                .get(&known.shard)
-                .copied()
-                .unwrap_or(Health::Connecting);
-            let payload = payload(&self.gateway.name, known, health);
+            let payload = payload(&self.gateway.name, known, &self.health);
             known.published = Some(payload.clone());
             out.push((self.gateway.state_topic(user), payload));
         }
@@ -623,9 +613,14 @@ impl Board {
     }
 }
 
-/// The core's state message for an agent. `stale` whenever the session is not live: the gateway
+/// The core's state message for an agent, with the health of the session that follows it
+/// (connecting until it has reported one). `stale` whenever the session is not live: the gateway
 /// is not sure, and says so.
-fn payload(gateway: &str, known: &Known, health: Health) -> Vec<u8> {
+fn payload(gateway: &str, known: &Known, healths: &HashMap<usize, Health>) -> Vec<u8> {
+    let health = healths
+        .get(&known.shard)
+        .copied()
+        .unwrap_or(Health::Connecting);
     let state = AgentState {
         activity: known.activity,
         stale: known.stale || health != Health::Live,
@@ -736,12 +731,12 @@ mod tests {
             since: Some(1_764_950_400),
             published: None,
         };
-        let live = payload("g1", &known, Health::Live);
+        let live = payload("g1", &known, &HashMap::from([(0, Health::Live)]));
         let state = AgentState::parse(&live).expect("the core reads it");
         assert_eq!(state.activity, Activity::OnCall);
         assert!(!state.stale);
         assert_eq!(state.since, Some(1_764_950_400));
-        let unsure = payload("g1", &known, Health::Unreachable);
+        let unsure = payload("g1", &known, &HashMap::from([(0, Health::Unreachable)]));
         let state = AgentState::parse(&unsure).expect("the core reads it");
         assert!(state.stale);
         assert_eq!(state.health, Health::Unreachable);

@@ -7,3 +7,4 @@
 pub mod net;
 pub mod pki;
 pub mod raw;
+pub mod status;
