@@ -23,6 +23,9 @@ pub const ENV_MQTT_USERNAME: &str = "MQTT_USERNAME";
 /// The environment variable holding the broker's password.
 pub const ENV_MQTT_PASSWORD: &str = "MQTT_PASSWORD";
 
+/// How long the embedded broker keeps serving after the gateway said "offline".
+const EMBEDDED_LINGER: Duration = Duration::from_millis(500);
+
 /// Runs the command.
 pub async fn run(args: GatewayArgs) -> Exit {
     let environment = match parse_environment(&args.environment) {
@@ -126,6 +129,11 @@ pub async fn run(args: GatewayArgs) -> Exit {
         }
     };
     let end = gateway.run(notifications, stop).await;
+    if embedded.is_some() {
+        // The embedded broker ends with this process: give it a moment to hand the retained
+        // "offline" to its subscribers before it goes.
+        tokio::time::sleep(EMBEDDED_LINGER).await;
+    }
     let exit = match end {
         GatewayEnd::GenesysStopped => Exit::Blocked,
         _ => why.get().copied().unwrap_or(Exit::Success),
