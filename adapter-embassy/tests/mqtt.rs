@@ -525,27 +525,9 @@ async fn against_mosquitto_a_killed_broker_is_cannot_reach_and_a_wrong_password_
     .await;
 }
 
-/// Every log line of the test binary, at every level (embedded-tls's included).
-struct Recorder(Mutex<Vec<String>>);
-
-impl log::Log for Recorder {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        if let Ok(mut lines) = self.0.lock() {
-            lines.push(format!("{} {}", record.target(), record.args()));
-        }
-    }
-    fn flush(&self) {}
-}
-
-static RECORDER: Recorder = Recorder(Mutex::new(Vec::new()));
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_broker_password_never_reaches_the_log() {
-    let _ = log::set_logger(&RECORDER);
-    log::set_max_level(log::LevelFilter::Trace);
+    support::logs::record_all();
     let (v4, v5) = start_broker();
     let gateway = Gateway::connect(v4).await;
     gateway.status("online").await;
@@ -574,7 +556,7 @@ async fn the_broker_password_never_reaches_the_log() {
         },
     )
     .await;
-    let lines = RECORDER.0.lock().expect("log lines").clone();
+    let lines = support::logs::lines();
     assert!(
         lines.iter().any(|l| l.contains("mqtt: connected")),
         "the runner logged nothing"

@@ -581,29 +581,11 @@ async fn a_certificate_for_another_name_is_refused() {
     sim.shutdown().await;
 }
 
-/// Every log line of the test binary, at every level (embedded-tls's included).
-struct Recorder(std::sync::Mutex<Vec<String>>);
-
-impl log::Log for Recorder {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        if let Ok(mut lines) = self.0.lock() {
-            lines.push(format!("{} {}", record.target(), record.args()));
-        }
-    }
-    fn flush(&self) {}
-}
-
-static RECORDER: Recorder = Recorder(std::sync::Mutex::new(Vec::new()));
-
 /// Runs the demo client through a refused call and a dropped socket, over TLS or plain HTTP,
 /// and looks for every secret (the client secret, its HTTP Basic form, every token the
 /// simulator issued) in every log line of the test binary.
 async fn no_secret_reaches_the_log_over(tls: bool) {
-    let _ = log::set_logger(&RECORDER);
-    log::set_max_level(log::LevelFilter::Trace);
+    support::logs::record_all();
     let sim = Sim::builder()
         .tls(tls)
         .heartbeat_interval(HEARTBEAT)
@@ -640,7 +622,7 @@ async fn no_secret_reaches_the_log_over(tls: bool) {
     // The first token and the one fetched after the 401, at least.
     assert!(tokens.len() >= 2, "tokens issued: {}", tokens.len());
     let basic = base64_basic(org::DEMO_CLIENT_ID, org::DEMO_CLIENT_SECRET);
-    let lines = RECORDER.0.lock().expect("log lines").clone();
+    let lines = support::logs::lines();
     assert!(
         lines.iter().any(|l| l.contains("health")),
         "the runner logged nothing"

@@ -353,16 +353,10 @@ impl Listener {
         self.connections = self.connections.saturating_add(1);
         self.trouble = Trouble::None;
         self.settled = false;
-        self.heard = Heard::Nothing;
-        self.gateway = GatewayStatus::Unknown;
+        // A new connection has no subscriptions: the state's is made at once, the gateway's
+        // again once a state names it.
+        self.forget_connection();
         self.subscribe_state = true;
-        // A new connection has no subscriptions: the gateway's is made again once a state
-        // names it.
-        self.gateway_topic = None;
-        self.leave = None;
-        self.left = false;
-        self.subscribe_gateway = false;
-        self.ping = false;
     }
 
     /// The connection attempt failed.
@@ -473,6 +467,12 @@ impl Listener {
         let delay = self.retry.next_delay(&mut self.rng);
         self.link = Link::Waiting { until: now + delay };
         self.trouble = trouble;
+        self.forget_connection();
+    }
+
+    /// Forgets what belonged to the connection that ended: what it heard, its subscriptions
+    /// and the packets it still owed.
+    fn forget_connection(&mut self) {
         self.heard = Heard::Nothing;
         self.gateway = GatewayStatus::Unknown;
         self.gateway_topic = None;

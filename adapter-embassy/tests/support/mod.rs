@@ -4,6 +4,7 @@
     reason = "each test binary uses a different subset of the helpers"
 )]
 
+pub mod logs;
 pub mod net;
 pub mod pki;
 pub mod raw;
