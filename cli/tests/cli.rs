@@ -1,33 +1,19 @@
 //! The `genesys-notify` binary, run as a person or a script would: help texts, exit codes, and
 //! the JSON lines of `demo`, `watch`, `doctor` and `topics`, against `genesys-sim` on loopback.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use genesys_sim::Sim;
 use genesys_sim::org::{DEMO_AGENT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use serde_json::Value;
+use support::quick_sim;
+
+mod support;
 
 fn genesys_notify(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_genesys-notify"));
-    command.args(args);
-    for name in [
-        "GENESYS_TOKEN",
-        "GENESYS_CLIENT_ID",
-        "GENESYS_CLIENT_SECRET",
-        "GENESYS_REFRESH_TOKEN",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-    ] {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().copied());
-    command.output().expect("the binary runs")
+    support::genesys_notify(args, env)
+        .output()
+        .expect("the binary runs")
 }
 
 /// Runs the binary on a blocking thread, so the simulator keeps serving meanwhile.
@@ -247,15 +233,6 @@ async fn watch_takes_a_heartbeat_timeout_shorter_than_the_default_and_stays_live
         !lines.iter().any(|l| l["kind"] == "diagnosis"),
         "heartbeats every second never trip a 3 s tolerance: {lines:?}"
     );
-}
-
-/// A simulator with 300 ms heartbeats, for tests that watch for a few seconds.
-async fn quick_sim() -> Sim {
-    Sim::builder()
-        .heartbeat_interval(std::time::Duration::from_millis(300))
-        .start()
-        .await
-        .expect("the simulator starts")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,15 +2,17 @@
 //! its embedded broker, and with a real mosquitto (from the Debian packages, as `.ci/run`
 //! installs it), read by an MQTT subscriber as a light or `mosquitto_sub` would.
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use genesys_sim::Presence;
 use genesys_sim::org::{DEMO_AGENT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_COLLEAGUE_ID};
-use genesys_sim::{Presence, Sim};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
+use support::{free_port, quick_sim};
 use tokio::sync::mpsc;
+
+mod support;
 
 /// The longest any single expectation may take.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -20,42 +22,13 @@ const CLIENT: [(&str, &str); 2] = [
     ("GENESYS_CLIENT_SECRET", DEMO_CLIENT_SECRET),
 ];
 
-/// A port nobody listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-async fn quick_sim() -> Sim {
-    Sim::builder()
-        .heartbeat_interval(Duration::from_millis(300))
-        .start()
-        .await
-        .expect("the simulator starts")
-}
-
 /// The gateway as a child process, its stdout captured; killed when dropped.
 struct GatewayProcess(Child);
 
 impl GatewayProcess {
     fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_genesys-notify"));
-        command.arg("gateway").args(args);
-        for name in [
-            "GENESYS_TOKEN",
-            "GENESYS_REFRESH_TOKEN",
-            "MQTT_USERNAME",
-            "MQTT_PASSWORD",
-            "HTTPS_PROXY",
-            "https_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-        ] {
-            command.env_remove(name);
-        }
-        command.envs(env.iter().copied());
+        let mut command = support::genesys_notify(&["gateway"], env);
+        command.args(args);
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
         Self(command.spawn().expect("the gateway starts"))
     }
@@ -387,19 +360,8 @@ async fn broker_credentials_come_from_the_environment_and_the_embedded_broker_re
 #[test]
 fn bad_agents_brokers_and_files_are_usage_errors_with_a_sentence() {
     let run = |args: &[&str], env: &[(&str, &str)]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_genesys-notify"));
-        command.arg("gateway").args(args);
-        for name in [
-            "MQTT_USERNAME",
-            "MQTT_PASSWORD",
-            "GENESYS_TOKEN",
-            "GENESYS_CLIENT_ID",
-            "GENESYS_CLIENT_SECRET",
-            "GENESYS_REFRESH_TOKEN",
-        ] {
-            command.env_remove(name);
-        }
-        command.envs(env.iter().copied());
+        let mut command = support::genesys_notify(&["gateway"], env);
+        command.args(args);
         command.output().expect("the binary runs")
     };
     let base = ["--environment", "http://127.0.0.1:9"];
