@@ -125,15 +125,7 @@ async fn genesys(
     };
     let mut runner = match Runner::new(settings, resources, |session| session.random_seed(seed)) {
         Ok(runner) => runner,
-        Err(error) => {
-            defmt::error!("session: {}", defmt::Display2Format(&error));
-            shared::set_problem(Some(&error));
-            shared::with(|s| {
-                s.indicator
-                    .session(genesys_notify_core::light::Health::AuthFailed)
-            });
-            return;
-        }
+        Err(error) => return refused("session", &error),
     };
     defmt::info!("session: signing in to {}", region.name());
     match select(runner.run(), forward_status(true)).await {
@@ -185,15 +177,7 @@ async fn listen(
     };
     let mut runner = match mqtt::Runner::new(settings, resources, seed) {
         Ok(runner) => runner,
-        Err(error) => {
-            defmt::error!("mqtt: {}", defmt::Display2Format(&error));
-            shared::set_problem(Some(&error));
-            shared::with(|s| {
-                s.indicator
-                    .session(genesys_notify_core::light::Health::AuthFailed)
-            });
-            return;
-        }
+        Err(error) => return refused("mqtt", &error),
     };
     defmt::info!(
         "mqtt: listening to the gateway through {}",
@@ -201,6 +185,16 @@ async fn listen(
     );
     // Only a verified handshake vouches for the wall clock: a plain `mqtt://` broker does not.
     select(runner.run(), forward_status(broker.tls)).await;
+}
+
+/// The settings cannot make a runner: says why and shows the refusal until they are changed.
+fn refused(source: &str, error: &dyn core::fmt::Display) {
+    defmt::error!("{}: {}", source, defmt::Display2Format(error));
+    shared::set_problem(Some(error));
+    shared::with(|s| {
+        s.indicator
+            .session(genesys_notify_core::light::Health::AuthFailed)
+    });
 }
 
 /// Copies every status change into the light's indicator, prints each new diagnosis in words
